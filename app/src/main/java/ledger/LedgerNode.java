@@ -1,0 +1,70 @@
+package ledger;
+
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.http.javadsl.ServerBinding;
+import com.typesafe.config.Config;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import ledger.account.AccountEntity;
+import ledger.cassandra.CassandraConnection;
+import ledger.cluster.ClusterFormation;
+import ledger.http.HttpServer;
+import ledger.http.HttpSettings;
+
+/** One ledger node: an ActorSystem with sharded entities, the HTTP API and Akka Management. */
+public final class LedgerNode {
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+
+  private LedgerNode(ActorSystem<Void> system, ServerBinding binding) {
+    this.system = system;
+    this.binding = binding;
+  }
+
+  /** Starts a node from a resolved config; returns once HTTP is bound. */
+  public static LedgerNode start(Config config, Duration bindTimeout) {
+    Config full = CassandraConnection.driverConfig(config).withFallback(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ledger", full);
+    try {
+      AccountEntity.Settings accountSettings = AccountEntity.Settings.fromConfig(full);
+      ClusterSharding.get(system).init(Entity.of(AccountEntity.TYPE_KEY,
+          ctx -> AccountEntity.create(ctx.getEntityId(), accountSettings, Clock.systemUTC())));
+      ClusterFormation.start(system);
+      ServerBinding binding = HttpServer.start(system, HttpSettings.fromConfig(full))
+          .toCompletableFuture().get(bindTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new LedgerNode(system, binding);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("ledger node failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public InetSocketAddress httpAddress() {
+    return binding.localAddress();
+  }
+
+  /** Runs coordinated shutdown (unbind HTTP, hand off shards, leave) and waits for the end. */
+  public void stop(Duration timeout) {
+    CoordinatedShutdown.get(system).run(CoordinatedShutdown.unknownReason());
+    awaitTermination(timeout);
+  }
+
+  public boolean awaitTermination(Duration timeout) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package ledger;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import ledger.cassandra.CassandraSchema;
+import ledger.cassandra.EmbeddedCassandra;
+
+/** Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema}. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    String mode = args.length == 0 ? "node" : args[0];
+    switch (mode) {
+      case "dev" -> dev();
+      case "node" -> LedgerNode.start(ConfigFactory.load(), Duration.ofSeconds(30));
+      case "schema" -> System.out.println(CassandraSchema.render(ConfigFactory.load()));
+      default -> {
+        System.err.println("usage: Main dev|node|schema");
+        System.exit(2);
+      }
+    }
+  }
+
+  private static void dev() {
+    Config config = ConfigFactory.load("dev");
+    EmbeddedCassandra cassandra = EmbeddedCassandra.startOrReuse(devCassandra(config), Duration.ofMinutes(3));
+    LedgerNode node;
+    try {
+      CassandraSchema.apply(config);
+      node = LedgerNode.start(config, Duration.ofSeconds(30));
+    } catch (RuntimeException e) {
+      cassandra.close();
+      throw e;
+    }
+    // Cassandra goes last: after the ActorSystem (and so the journal) has stopped.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.awaitTermination(Duration.ofSeconds(60));
+      cassandra.close();
+    }, "stop-embedded-cassandra"));
+    int mgmt = config.getInt("akka.management.http.port");
+    System.out.printf("%nLedger is up.%n  API:        http://%s:%d/accounts%n"
+            + "  Ready:      http://127.0.0.1:%d/ready%n  Members:    http://127.0.0.1:%d/cluster/members%n"
+            + "  Cassandra:  %s (%s)%nCtrl-C stops the node%s.%n%n",
+        node.httpAddress().getHostString(), node.httpAddress().getPort(), mgmt, mgmt, cassandra.address(),
+        cassandra.startedHere() ? "embedded" : "reused",
+        cassandra.startedHere() ? ", then Cassandra" : "");
+  }
+
+  private static EmbeddedCassandra.Settings devCassandra(Config config) {
+    String dataDir = System.getenv().getOrDefault("LEDGER_DATA_DIR", "data");
+    String libDir = System.getProperty("ledger.cassandra.lib-dir", "cassandra-dist/target/lib");
+    int storagePort = Integer.parseInt(System.getenv().getOrDefault("LEDGER_CASSANDRA_STORAGE_PORT", "7000"));
+    return new EmbeddedCassandra.Settings(Path.of(libDir), Path.of(dataDir, "cassandra").toAbsolutePath(),
+        "127.0.0.1", config.getInt("ledger.cassandra.port"), storagePort,
+        System.getenv().getOrDefault("LEDGER_CASSANDRA_HEAP", "512M"));
+  }
+}

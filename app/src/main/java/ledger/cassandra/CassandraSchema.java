@@ -1,0 +1,64 @@
+package ledger.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The explicit CQL of resources/schema/ledger.cql with the configured keyspace and replication
+ * filled in. Dev mode and tests apply it; production prints it (`./ledger schema`) for an
+ * operator, because concurrent schema changes from several nodes corrupt Cassandra's schema.
+ */
+public final class CassandraSchema {
+  private static final Pattern KEYSPACE = Pattern.compile("^[a-z][a-z0-9_]{0,47}$");
+
+  private CassandraSchema() {}
+
+  public static String render(Config config) {
+    String keyspace = config.getString("ledger.cassandra.keyspace");
+    if (!KEYSPACE.matcher(keyspace).matches()) {
+      throw new IllegalArgumentException("invalid keyspace name: " + keyspace);
+    }
+    return template()
+        .replace("${keyspace}", keyspace)
+        .replace("${replication}", config.getString("ledger.cassandra.replication"));
+  }
+
+  public static List<String> statements(Config config) {
+    String withoutComments = render(config).lines()
+        .filter(line -> !line.stripLeading().startsWith("--"))
+        .reduce("", (a, b) -> a + b + "\n");
+    return Arrays.stream(withoutComments.split(";"))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .toList();
+  }
+
+  /** Applies every statement (all are IF NOT EXISTS, so applying twice is harmless). */
+  public static void apply(Config config) {
+    try (CqlSession session = CassandraConnection.openSession(config)) {
+      for (String cql : statements(config)) {
+        session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(60)));
+      }
+    }
+  }
+
+  private static String template() {
+    try (InputStream in = CassandraSchema.class.getResourceAsStream("/schema/ledger.cql")) {
+      if (in == null) {
+        throw new IllegalStateException("schema/ledger.cql is missing from the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,17 @@
+package ledger.core;
+
+import com.typesafe.config.Config;
+
+/** The configured bounds on input (DESIGN.md "Limits"), read once from {@code ledger.limits}. */
+public record Limits(int metadataKeysMax, int metadataKeyLengthMax,
+                     int metadataValueLengthMax, long requestBodyBytesMax) {
+
+  public static Limits fromConfig(Config root) {
+    Config c = root.getConfig("ledger.limits");
+    return new Limits(
+        c.getInt("metadata-keys-max"),
+        c.getInt("metadata-key-length-max"),
+        c.getInt("metadata-value-length-max"),
+        c.getBytes("request-body-max").longValue());
+  }
+}

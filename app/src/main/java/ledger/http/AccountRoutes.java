@@ -1,0 +1,81 @@
+package ledger.http;
+
+import static akka.http.javadsl.server.PathMatchers.segment;
+
+import akka.actor.typed.ActorRef;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.Route;
+import akka.japi.function.Function;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import ledger.account.AccountEntity;
+import ledger.account.AccountEntity.LimitChange;
+import ledger.account.AccountSpec;
+
+/** The accounts part of API.md (command side). Routes only translate; entities decide. */
+public final class AccountRoutes extends RouteSupport {
+  private static final Set<String> CREATE_FIELDS = Set.of("id", "currency", "min_balance", "max_balance", "metadata");
+  private static final Set<String> UPDATE_FIELDS = Set.of("min_balance", "max_balance", "metadata");
+
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
+
+  public AccountRoutes(ClusterSharding sharding, HttpSettings settings) {
+    super(settings);
+    this.sharding = sharding;
+    this.askTimeout = settings.askTimeout();
+  }
+
+  public Route routes() {
+    return pathPrefix("accounts", () -> concat(
+        pathEnd(() -> post(() -> jsonBody(CREATE_FIELDS, this::create))),
+        pathPrefix(segment(), id -> validId(id, () -> concat(
+            pathEnd(() -> concat(
+                get(() -> respond(ask(id, AccountEntity.Get::new))),
+                patch(() -> jsonBody(UPDATE_FIELDS, body -> update(id, body))))),
+            path("lock", () -> post(() -> respond(ask(id, AccountEntity.Lock::new)))),
+            path("unlock", () -> post(() -> respond(ask(id, AccountEntity.Unlock::new)))),
+            path("close", () -> post(() -> respond(ask(id, AccountEntity.Close::new)))))))));
+  }
+
+  private CompletionStage<HttpResponse> create(JsonRequest body) {
+    String id = body.id("id");
+    AccountSpec spec = new AccountSpec(
+        body.currency("currency"),
+        body.limit("min_balance", 0L),
+        body.limit("max_balance", null),
+        body.metadata("metadata"));
+    return ask(id, replyTo -> new AccountEntity.Create(spec, replyTo)).thenApply(AccountRoutes::toResponse);
+  }
+
+  private CompletionStage<HttpResponse> update(String id, JsonRequest body) {
+    LimitChange min = body.has("min_balance") ? new LimitChange(body.limit("min_balance", null)) : null;
+    LimitChange max = body.has("max_balance") ? new LimitChange(body.limit("max_balance", null)) : null;
+    Map<String, String> metadata = body.has("metadata") ? body.metadata("metadata") : null;
+    return ask(id, replyTo -> new AccountEntity.Update(min, max, metadata, replyTo)).thenApply(AccountRoutes::toResponse);
+  }
+
+  private CompletionStage<AccountEntity.Reply> ask(String id,
+      Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command) {
+    return sharding.entityRefFor(AccountEntity.TYPE_KEY, id).ask(command, askTimeout);
+  }
+
+  private Route respond(CompletionStage<AccountEntity.Reply> reply) {
+    return completeSafely(reply.thenApply(AccountRoutes::toResponse));
+  }
+
+  static HttpResponse toResponse(AccountEntity.Reply reply) {
+    if (reply instanceof AccountEntity.Accepted ok) {
+      return HttpResponse.create()
+          .withStatus(ok.created() ? StatusCodes.CREATED : StatusCodes.OK)
+          .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(AccountJson.of(ok.account())));
+    }
+    AccountEntity.Rejected no = (AccountEntity.Rejected) reply;
+    return ErrorMapping.response(no.code(), no.message());
+  }
+}

@@ -1,0 +1,36 @@
+package ledger.http;
+
+import akka.actor.typed.ActorSystem;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.ExceptionHandler;
+import akka.http.javadsl.server.MethodRejection;
+import akka.http.javadsl.server.RejectionHandler;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.server.UnsupportedRequestContentTypeRejection;
+import ledger.core.ResultCode;
+
+/** The whole HTTP API: every route, with rejections and failures answered as API.md errors. */
+public final class HttpApi extends AllDirectives {
+  private final AccountRoutes accounts;
+
+  public HttpApi(ActorSystem<?> system, HttpSettings settings) {
+    this.accounts = new AccountRoutes(ClusterSharding.get(system), settings);
+  }
+
+  public Route route() {
+    RejectionHandler rejections = RejectionHandler.newBuilder()
+        .handleAll(MethodRejection.class, rs -> complete(
+            ErrorMapping.response(ResultCode.METHOD_NOT_ALLOWED, "method not allowed on this path")))
+        .handle(UnsupportedRequestContentTypeRejection.class, r -> complete(
+            ErrorMapping.response(ResultCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")))
+        .handleNotFound(complete(ErrorMapping.response(ResultCode.NOT_FOUND, "no such path")))
+        .handle(akka.http.javadsl.server.Rejection.class, r -> complete(
+            ErrorMapping.response(ResultCode.BAD_REQUEST, "bad request")))
+        .build();
+    ExceptionHandler exceptions = ExceptionHandler.newBuilder()
+        .matchAny(t -> complete(RouteSupport.failure(t)))
+        .build();
+    return handleExceptions(exceptions, () -> handleRejections(rejections, accounts::routes));
+  }
+}

@@ -1,0 +1,119 @@
+package ledger.http;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import ledger.core.Ids;
+import ledger.core.Limits;
+import ledger.core.ResultCode;
+import ledger.money.Money;
+
+/**
+ * Reads a JSON request body field by field. Binding straight to classes would accept
+ * {@code 1.0} or {@code "5"} as a number; reading the tree lets every field get its own
+ * API.md error code. Every method throws {@link ApiError}.
+ */
+public final class JsonRequest {
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private final ObjectNode body;
+  private final Limits limits;
+
+  private JsonRequest(ObjectNode body, Limits limits) {
+    this.body = body;
+    this.limits = limits;
+  }
+
+  /** Parses an object body and refuses any field not in {@code allowed}. */
+  public static JsonRequest parse(String text, Set<String> allowed, Limits limits) {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ApiError(ResultCode.MALFORMED_JSON, "request body is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new ApiError(ResultCode.MALFORMED_JSON, "request body must be a JSON object");
+    }
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!allowed.contains(name)) {
+        throw new ApiError(ResultCode.UNKNOWN_FIELD, "unknown field: " + name);
+      }
+    }
+    return new JsonRequest((ObjectNode) node, limits);
+  }
+
+  public boolean has(String field) {
+    return body.has(field);
+  }
+
+  public String id(String field) {
+    JsonNode n = body.get(field);
+    if (n == null || !n.isTextual() || !Ids.isValid(n.textValue())) {
+      throw new ApiError(ResultCode.INVALID_ID,
+          field + " must be a string matching ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$");
+    }
+    return n.textValue();
+  }
+
+  public String currency(String field) {
+    JsonNode n = body.get(field);
+    if (n == null || !n.isTextual() || !Money.isCurrency(n.textValue())) {
+      throw new ApiError(ResultCode.INVALID_CURRENCY, field + " must be a string matching ^[A-Z][A-Z0-9_]{1,15}$");
+    }
+    return n.textValue();
+  }
+
+  /** A balance limit: an integer of minor units (may be negative) or null for unbounded. */
+  public Long limit(String field, Long absentValue) {
+    JsonNode n = body.get(field);
+    if (n == null) {
+      return absentValue;
+    }
+    if (n.isNull()) {
+      return null;
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+      throw new ApiError(ResultCode.INVALID_LIMIT, field + " must be an integer (minor units) or null");
+    }
+    return n.longValue();
+  }
+
+  /** Metadata: an object of string to string within the configured limits; absent = empty. */
+  public Map<String, String> metadata(String field) {
+    JsonNode n = body.get(field);
+    if (n == null) {
+      return Map.of();
+    }
+    if (!n.isObject()) {
+      throw new ApiError(ResultCode.INVALID_METADATA, field + " must be an object of strings");
+    }
+    if (n.size() > limits.metadataKeysMax()) {
+      throw new ApiError(ResultCode.INVALID_METADATA, field + " has more than " + limits.metadataKeysMax() + " keys");
+    }
+    Map<String, String> result = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (e.getKey().isEmpty() || e.getKey().length() > limits.metadataKeyLengthMax()) {
+        throw new ApiError(ResultCode.INVALID_METADATA,
+            field + " keys must have 1 to " + limits.metadataKeyLengthMax() + " characters");
+      }
+      if (!e.getValue().isTextual() || e.getValue().textValue().length() > limits.metadataValueLengthMax()) {
+        throw new ApiError(ResultCode.INVALID_METADATA,
+            field + " values must be strings of at most " + limits.metadataValueLengthMax() + " characters");
+      }
+      result.put(e.getKey(), e.getValue().textValue());
+    }
+    return Map.copyOf(result);
+  }
+}

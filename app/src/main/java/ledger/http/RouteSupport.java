@@ -1,0 +1,75 @@
+package ledger.http;
+
+import akka.http.javadsl.model.HttpEntity;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import akka.http.scaladsl.model.EntityStreamSizeException;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import ledger.core.Ids;
+import ledger.core.ResultCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every route needs: a checked JSON body, a checked path id, and failures mapped to codes. */
+abstract class RouteSupport extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(RouteSupport.class);
+
+  private final HttpSettings settings;
+
+  RouteSupport(HttpSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Reads at most the configured body size as JSON, then hands it to {@code handler}. */
+  Route jsonBody(Set<String> fields, Function<JsonRequest, CompletionStage<HttpResponse>> handler) {
+    return extractRequestEntity(entity -> extractMaterializer(mat -> {
+      if (entity.isKnownEmpty()) {
+        return complete(ErrorMapping.response(ResultCode.MALFORMED_JSON, "a JSON request body is required"));
+      }
+      if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+        return complete(ErrorMapping.response(ResultCode.UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json"));
+      }
+      CompletionStage<HttpResponse> response = entity
+          .toStrict(settings.askTimeout().toMillis(), settings.limits().requestBodyBytesMax(), mat)
+          .thenCompose((HttpEntity.Strict strict) ->
+              handler.apply(JsonRequest.parse(strict.getData().utf8String(), fields, settings.limits())));
+      return completeSafely(response);
+    }));
+  }
+
+  Route validId(String id, Supplier<Route> inner) {
+    if (!Ids.isValid(id)) {
+      return complete(ErrorMapping.response(ResultCode.INVALID_ID,
+          "id must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"));
+    }
+    return inner.get();
+  }
+
+  /** Completes with the response, or with the code of the failure; never with a stack trace. */
+  Route completeSafely(CompletionStage<HttpResponse> response) {
+    return completeWithFuture(response.exceptionally(RouteSupport::failure));
+  }
+
+  static HttpResponse failure(Throwable t) {
+    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof ApiError e) {
+      return ErrorMapping.response(e);
+    }
+    if (cause instanceof EntityStreamSizeException) {
+      return ErrorMapping.response(ResultCode.BODY_TOO_LARGE, "request body is larger than the limit");
+    }
+    if (cause instanceof TimeoutException) {
+      return ErrorMapping.response(ResultCode.UNAVAILABLE, "no answer in time; the outcome is unknown, retry with the same id");
+    }
+    log.error("Request failed", cause);
+    return ErrorMapping.response(ResultCode.INTERNAL_ERROR, "internal error");
+  }
+}
