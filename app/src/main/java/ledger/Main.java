@@ -15,7 +15,7 @@ public final class Main {
     String mode = args.length == 0 ? "node" : args[0];
     switch (mode) {
       case "dev" -> dev();
-      case "node" -> LedgerNode.start(ConfigFactory.load(), Duration.ofSeconds(30));
+      case "node" -> LedgerNode.start(asProcess(ConfigFactory.load()), Duration.ofSeconds(30));
       case "schema" -> System.out.println(CassandraSchema.render(ConfigFactory.load()));
       default -> {
         System.err.println("usage: Main dev|node|schema");
@@ -25,7 +25,7 @@ public final class Main {
   }
 
   private static void dev() {
-    Config config = ConfigFactory.load("dev");
+    Config config = asProcess(ConfigFactory.load("dev"));
     EmbeddedCassandra cassandra = EmbeddedCassandra.startOrReuse(devCassandra(config), Duration.ofMinutes(3));
     LedgerNode node;
     try {
@@ -47,6 +47,15 @@ public final class Main {
         node.httpAddress().getHostString(), node.httpAddress().getPort(), mgmt, mgmt, cassandra.address(),
         cassandra.startedHere() ? "embedded" : "reused",
         cassandra.startedHere() ? ", then Cassandra" : "");
+  }
+
+  /**
+   * A node that is its own process exits when its ActorSystem stops (downed by the split
+   * brain resolver, or shut down), so that its supervisor restarts it. Set here, not in
+   * application.conf, so that tests running nodes inside the test JVM are not killed.
+   */
+  private static Config asProcess(Config config) {
+    return ConfigFactory.parseString("akka.coordinated-shutdown.exit-jvm = on").withFallback(config);
   }
 
   private static EmbeddedCassandra.Settings devCassandra(Config config) {

@@ -37,8 +37,14 @@ abstract class RouteSupport extends AllDirectives {
         return complete(ErrorMapping.response(ResultCode.UNSUPPORTED_MEDIA_TYPE,
             "Content-Type must be application/json"));
       }
+      long max = settings.limits().requestBodyBytesMax();
+      if (entity.getContentLengthOption().orElse(0L) > max) {
+        return complete(tooLarge());
+      }
+      // Streamed bodies of unknown length fail with EntityStreamSizeException past the limit.
       CompletionStage<HttpResponse> response = entity
-          .toStrict(settings.askTimeout().toMillis(), settings.limits().requestBodyBytesMax(), mat)
+          .withSizeLimit(max)
+          .toStrict(settings.askTimeout().toMillis(), mat)
           .thenCompose((HttpEntity.Strict strict) ->
               handler.apply(JsonRequest.parse(strict.getData().utf8String(), fields, settings.limits())));
       return completeSafely(response);
@@ -58,13 +64,17 @@ abstract class RouteSupport extends AllDirectives {
     return completeWithFuture(response.exceptionally(RouteSupport::failure));
   }
 
+  private static HttpResponse tooLarge() {
+    return ErrorMapping.response(ResultCode.BODY_TOO_LARGE, "request body is larger than the limit");
+  }
+
   static HttpResponse failure(Throwable t) {
     Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof ApiError e) {
       return ErrorMapping.response(e);
     }
     if (cause instanceof EntityStreamSizeException) {
-      return ErrorMapping.response(ResultCode.BODY_TOO_LARGE, "request body is larger than the limit");
+      return tooLarge();
     }
     if (cause instanceof TimeoutException) {
       return ErrorMapping.response(ResultCode.UNAVAILABLE, "no answer in time; the outcome is unknown, retry with the same id");

@@ -1,0 +1,277 @@
+package ledger.account;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import com.typesafe.config.ConfigFactory;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import ledger.account.AccountEntity.Accepted;
+import ledger.account.AccountEntity.Command;
+import ledger.account.AccountEntity.Event;
+import ledger.account.AccountEntity.LimitChange;
+import ledger.account.AccountEntity.Rejected;
+import ledger.account.AccountEntity.Reply;
+import ledger.account.AccountEntity.State;
+import ledger.core.ResultCode;
+import org.junit.Before;
+import org.junit.ClassRule;
+import org.junit.Test;
+
+/** Every command and every refusal of AccountEntity; serialization of all messages is verified. */
+public class AccountEntityTest {
+  @ClassRule
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(
+      ConfigFactory.parseString("akka.actor.provider = local")
+          .withFallback(EventSourcedBehaviorTestKit.config())
+          .withFallback(ConfigFactory.load()));
+
+  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T10:15:30.123456Z"), ZoneOffset.UTC);
+  private static final AccountSpec USD = new AccountSpec("USD", 0L, null, Map.of("owner", "alice"));
+
+  private EventSourcedBehaviorTestKit<Command, Event, State> kit;
+
+  @Before
+  public void setUp() {
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+        AccountEntity.create("alice", new AccountEntity.Settings(3, 8), CLOCK));
+  }
+
+  private CommandResultWithReply<Command, Event, State, Reply> create(AccountSpec spec) {
+    return kit.runCommand(replyTo -> new AccountEntity.Create(spec, replyTo));
+  }
+
+  private CommandResultWithReply<Command, Event, State, Reply> update(LimitChange min, LimitChange max,
+      Map<String, String> metadata) {
+    return kit.runCommand(replyTo -> new AccountEntity.Update(min, max, metadata, replyTo));
+  }
+
+  private static Account accepted(CommandResultWithReply<Command, Event, State, Reply> result) {
+    return ((Accepted) result.reply()).account();
+  }
+
+  private static void assertRejected(CommandResultWithReply<Command, Event, State, Reply> result, ResultCode code) {
+    assertEquals(code, ((Rejected) result.reply()).code());
+    assertTrue("a refusal persists nothing", result.hasNoEvents());
+  }
+
+  @Test
+  public void createOpensAccountAtVersionOneWithMillisecondTimes() {
+    var result = create(USD);
+    Accepted reply = (Accepted) result.reply();
+    assertTrue(reply.created());
+    Account a = reply.account();
+    assertEquals(Account.Status.OPEN, a.status());
+    assertEquals("USD", a.currency());
+    assertEquals(Long.valueOf(0), a.minBalance());
+    assertNull(a.maxBalance());
+    assertEquals(Map.of("owner", "alice"), a.metadata());
+    assertEquals(1, a.version());
+    assertEquals(Instant.parse("2026-11-22T10:15:30.123Z"), a.createdAt());
+    assertEquals(a.createdAt(), a.updatedAt());
+    assertEquals(0, a.balance());
+    assertEquals(0, a.available());
+    assertEquals(new AccountEntity.Created("alice", USD, a.createdAt()), result.event());
+  }
+
+  @Test
+  public void identicalCreateAnswersTheStoredAccountAndPersistsNothing() {
+    create(USD);
+    var again = create(new AccountSpec("USD", 0L, null, Map.of("owner", "alice")));
+    assertFalse(((Accepted) again.reply()).created());
+    assertEquals(1, accepted(again).version());
+    assertTrue(again.hasNoEvents());
+  }
+
+  @Test
+  public void createWithAnyDifferentFieldIsRefusedByFieldInOrder() {
+    create(USD);
+    assertRejected(create(new AccountSpec("EUR", 5L, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_CURRENCY);
+    assertRejected(create(new AccountSpec("USD", null, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE);
+    assertRejected(create(new AccountSpec("USD", 0L, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MAX_BALANCE);
+    assertRejected(create(new AccountSpec("USD", 0L, null, Map.of("owner", "bob"))),
+        ResultCode.EXISTS_WITH_DIFFERENT_METADATA);
+  }
+
+  @Test
+  public void retriedCreateIsComparedWithTheOriginalRequestNotLaterChanges() {
+    create(USD);
+    update(new LimitChange(-100L), null, Map.of());
+    var again = create(USD);
+    assertFalse(((Accepted) again.reply()).created());
+    assertEquals(Long.valueOf(-100), accepted(again).minBalance());
+    assertRejected(create(new AccountSpec("USD", -100L, null, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE);
+  }
+
+  @Test
+  public void createWithLimitsThatZeroBreaksIsRefused() {
+    assertRejected(create(new AccountSpec("USD", 1L, null, Map.of())), ResultCode.LIMIT_VIOLATED);
+    assertRejected(create(new AccountSpec("USD", null, -1L, Map.of())), ResultCode.LIMIT_VIOLATED);
+    assertRejected(create(new AccountSpec("USD", -5L, -10L, Map.of())), ResultCode.INVALID_LIMIT);
+    assertTrue(kit.getState() instanceof AccountEntity.Empty);
+  }
+
+  @Test
+  public void everyCommandOnAMissingAccountIsAccountNotFound() {
+    assertRejected(kit.runCommand(AccountEntity.Get::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRejected(kit.runCommand(AccountEntity.Lock::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRejected(kit.runCommand(AccountEntity.Unlock::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRejected(update(null, null, Map.of("a", "b")),
+        ResultCode.ACCOUNT_NOT_FOUND);
+  }
+
+  @Test
+  public void getAnswersStateWithoutChangingIt() {
+    create(USD);
+    var got = kit.runCommand(AccountEntity.Get::new);
+    assertEquals(1, accepted(got).version());
+    assertTrue(got.hasNoEvents());
+  }
+
+  @Test
+  public void lockUnlockCycleBumpsVersionEachTime() {
+    create(USD);
+    var locked = kit.runCommand(AccountEntity.Lock::new);
+    assertEquals(Account.Status.LOCKED, accepted(locked).status());
+    assertEquals(2, accepted(locked).version());
+    var unlocked = kit.runCommand(AccountEntity.Unlock::new);
+    assertEquals(Account.Status.OPEN, accepted(unlocked).status());
+    assertEquals(3, accepted(unlocked).version());
+  }
+
+  @Test
+  public void illegalStatusChangesAreRefused() {
+    create(USD);
+    assertRejected(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    kit.runCommand(AccountEntity.Lock::new);
+    assertRejected(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    kit.runCommand(AccountEntity.Close::new);
+    assertRejected(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRejected(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.INVALID_STATUS_TRANSITION);
+  }
+
+  @Test
+  public void closeIsFinalAndRefusesLimitChanges() {
+    create(USD);
+    var closed = kit.runCommand(AccountEntity.Close::new);
+    assertEquals(Account.Status.CLOSED, accepted(closed).status());
+    assertRejected(update(new LimitChange(-1L), null, null),
+        ResultCode.ACCOUNT_CLOSED);
+    assertEquals(Account.Status.CLOSED, accepted(kit.runCommand(AccountEntity.Get::new)).status());
+  }
+
+  @Test
+  public void closeNeedsZeroBalanceAndNoPendingLegs() {
+    Instant t = CLOCK.instant();
+    kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 0, 10, 0, 0, 4, t, t));
+    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_EMPTY);
+    kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 5, 5, 3, 0, 4, t, t));
+    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_HAS_PENDING);
+    kit.initialize(new Account("alice", USD, Account.Status.LOCKED, null, null, Map.of(), 7, 7, 0, 0, 4, t, t));
+    var closed = kit.runCommand(AccountEntity.Close::new);
+    assertEquals(Account.Status.CLOSED, accepted(closed).status());
+    assertEquals(5, accepted(closed).version());
+  }
+
+  @Test
+  public void updateChecksNewLimitsAgainstNonZeroBalances() {
+    Instant t = CLOCK.instant();
+    // balance 70, available 50 (20 pending debit), credits incl. pending minus debits = 85.
+    kit.initialize(new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, 4, t, t));
+    assertRejected(update(new LimitChange(51L), null, null),
+        ResultCode.LIMIT_VIOLATED);
+    assertRejected(update(null, new LimitChange(84L), null),
+        ResultCode.LIMIT_VIOLATED);
+    var ok = update(new LimitChange(50L), new LimitChange(85L), null);
+    assertEquals(Long.valueOf(50), accepted(ok).minBalance());
+    assertEquals(5, accepted(ok).version());
+  }
+
+  @Test
+  public void updateChangesLimitsAndMetadataAndLeavesAbsentFieldsAlone() {
+    create(USD);
+    var r = update(new LimitChange(null), new LimitChange(500L), null);
+    Account a = accepted(r);
+    assertNull(a.minBalance());
+    assertEquals(Long.valueOf(500), a.maxBalance());
+    assertEquals(Map.of("owner", "alice"), a.metadata());
+    assertEquals(2, a.version());
+    var meta = update(null, null, Map.of("tier", "gold"));
+    assertEquals(Map.of("tier", "gold"), accepted(meta).metadata());
+    assertEquals(Long.valueOf(500), accepted(meta).maxBalance());
+    assertEquals(3, accepted(meta).version());
+  }
+
+  @Test
+  public void updateThatChangesNothingPersistsNothing() {
+    create(USD);
+    var r = update(new LimitChange(0L), null, Map.of("owner", "alice"));
+    assertEquals(1, accepted(r).version());
+    assertTrue(r.hasNoEvents());
+  }
+
+  @Test
+  public void updateRefusesLimitsTheCurrentBalancesBreakOrThatCross() {
+    create(USD);
+    assertRejected(update(new LimitChange(1L), null, null),
+        ResultCode.LIMIT_VIOLATED);
+    assertRejected(update(new LimitChange(null), new LimitChange(-1L), null),
+        ResultCode.LIMIT_VIOLATED);
+    assertRejected(update(new LimitChange(-5L), new LimitChange(-10L), null),
+        ResultCode.INVALID_LIMIT);
+    update(null, new LimitChange(100L), null);
+    // min above the stored max: the combination is checked, not just the fields sent.
+    assertRejected(update(new LimitChange(150L), null, null),
+        ResultCode.INVALID_LIMIT);
+    assertEquals(2, accepted(kit.runCommand(AccountEntity.Get::new)).version());
+  }
+
+  @Test
+  public void limitsAreCheckedAgainstAvailableAndPendingCredits() {
+    Instant t = CLOCK.instant();
+    // credits_posted 100, debits_posted 30, debits_pending 20, credits_pending 15.
+    Account a = new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, 2, t, t);
+    assertEquals(70, a.balance());
+    assertEquals(50, a.available());
+    assertTrue(a.withinLimits(50L, null));
+    assertFalse(a.withinLimits(51L, null));
+    assertTrue(a.withinLimits(null, 85L)); // 100 + 15 - 30
+    assertFalse(a.withinLimits(null, 84L));
+    Account extreme = new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(),
+        Long.MAX_VALUE, 0, Long.MAX_VALUE, 0, 2, t, t);
+    assertFalse("overflowing arithmetic never passes a limit", extreme.withinLimits(Long.MIN_VALUE, null));
+  }
+
+  @Test
+  public void replayRebuildsExactlyTheSameStateAcrossSnapshots() {
+    create(USD);
+    kit.runCommand(AccountEntity.Lock::new);
+    kit.runCommand(AccountEntity.Unlock::new);
+    update(new LimitChange(-20L), new LimitChange(900L), Map.of("x", "y"));
+    kit.runCommand(AccountEntity.Lock::new);
+    State before = kit.getState();
+    assertEquals(5, ((Account) before).version());
+    kit.restart();
+    assertEquals(before, kit.getState());
+  }
+
+  @Test
+  public void tagsAreStableAndWithinTheConfiguredCount() {
+    assertEquals("account-" + Math.floorMod("alice".hashCode(), 8), AccountEntity.tag("alice", 8));
+    var result = create(USD);
+    assertEquals(1, result.events().size());
+    for (int i = 0; i < 1000; i++) {
+      int n = Integer.parseInt(AccountEntity.tag("acc-" + i, 8).substring("account-".length()));
+      assertTrue(n >= 0 && n < 8);
+    }
+  }
+}
