@@ -1,0 +1,43 @@
+package ledger.testing;
+
+import akka.persistence.testkit.PersistenceTestKitPlugin;
+import akka.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.Map;
+
+/** Configurations for ledger nodes started inside the test JVM. */
+public final class TestNodes {
+  private TestNodes() {}
+
+  /** A single self-joining node on free loopback ports, over the given base configuration. */
+  public static Config singleNode(Map<String, Object> overrides) {
+    Config ports = ConfigFactory.parseMap(Map.of(
+        "ledger.http.interface", "127.0.0.1",
+        "ledger.http.port", 0,
+        "akka.management.http.port", freePort(),
+        "akka.management.http.bind-hostname", "127.0.0.1",
+        "akka.remote.artery.canonical.port", freePort(),
+        "ledger.cluster.join", "self"));
+    return ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ports)
+        .withFallback(ConfigFactory.parseResources("application.conf")));
+  }
+
+  /** The same, journaling to Akka's in-memory persistence testkit instead of Cassandra. */
+  public static Config inMemoryNode() {
+    Config inMemory = PersistenceTestKitPlugin.getInstance().config()
+        .withFallback(PersistenceTestKitSnapshotPlugin.config());
+    return inMemory.withFallback(singleNode(Map.of())).resolve();
+  }
+
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
