@@ -53,6 +53,10 @@ public final class LedgerNode {
     return binding.localAddress();
   }
 
+  public int managementPort() {
+    return system.settings().config().getInt("akka.management.http.port");
+  }
+
   /** Runs coordinated shutdown (unbind HTTP, hand off shards, leave) and waits for the end. */
   public void stop(Duration timeout) {
     CoordinatedShutdown.get(system).run(CoordinatedShutdown.unknownReason());

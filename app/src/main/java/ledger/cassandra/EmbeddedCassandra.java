@@ -97,7 +97,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     throw new IllegalStateException("Cassandra did not answer within " + timeout + "; see " + logFile);
   }
 
-  static boolean answers(String host, int port) {
+  /** Whether something accepts TCP connections there (Cassandra opens CQL only when ready). */
+  public static boolean answers(String host, int port) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(host, port), 500);
       return true;
