@@ -25,7 +25,8 @@ public class DevModeProcessTest {
 
   @Test
   public void devNodeSurvivesSigtermAndRestartWithItsData() throws Exception {
-    Path dataDir = Files.createTempDirectory(Path.of(System.getProperty("ledger.test.data-dir", "target")), "dev-");
+    Path root = Files.createDirectories(Path.of(System.getProperty("ledger.test.data-dir", "target/test-data")));
+    Path dataDir = Files.createTempDirectory(root, "dev-");
     int httpPort = TestNodes.freePort();
     JsonNode locked;
     Process first = startDev(dataDir, httpPort, dataDir.resolve("first.log"));
