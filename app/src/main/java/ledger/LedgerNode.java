@@ -3,6 +3,8 @@ package ledger;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.RecipientRef;
+import akka.cluster.sharding.typed.ClusterShardingSettings;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.http.javadsl.ServerBinding;
@@ -11,11 +13,13 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import ledger.account.AccountEntity;
 import ledger.cassandra.CassandraConnection;
 import ledger.cluster.ClusterFormation;
 import ledger.http.HttpServer;
 import ledger.http.HttpSettings;
+import ledger.transfer.TransferEntity;
 
 /** One ledger node: an ActorSystem with sharded entities, the HTTP API and Akka Management. */
 public final class LedgerNode {
@@ -32,9 +36,7 @@ public final class LedgerNode {
     Config full = CassandraConnection.driverConfig(config).withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ledger", full);
     try {
-      AccountEntity.Settings accountSettings = AccountEntity.Settings.fromConfig(full);
-      ClusterSharding.get(system).init(Entity.of(AccountEntity.TYPE_KEY,
-          ctx -> AccountEntity.create(ctx.getEntityId(), accountSettings, Clock.systemUTC())));
+      initEntities(system, full);
       ClusterFormation.start(system);
       ServerBinding binding = HttpServer.start(system, HttpSettings.fromConfig(full))
           .toCompletableFuture().get(bindTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -43,6 +45,29 @@ public final class LedgerNode {
       system.terminate();
       throw new IllegalStateException("ledger node failed to start: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Accounts are remembered entities: one holding a pending leg is restarted after a crash of
+   * its node without any client acting, and resolves the leg with its coordinator (S6).
+   */
+  private static void initEntities(ActorSystem<Void> system, Config config) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Clock clock = Clock.systemUTC();
+    AccountEntity.Settings accountSettings = AccountEntity.Settings.fromConfig(config);
+    TransferEntity.Settings transferSettings = TransferEntity.Settings.fromConfig(config);
+    Function<String, RecipientRef<TransferEntity.Command>> transfers =
+        id -> sharding.entityRefFor(TransferEntity.TYPE_KEY, id);
+    Function<String, RecipientRef<AccountEntity.Command>> accounts =
+        id -> sharding.entityRefFor(AccountEntity.TYPE_KEY, id);
+    boolean remember = config.getBoolean("ledger.account.remember-entities");
+    sharding.init(Entity.of(AccountEntity.TYPE_KEY,
+            ctx -> AccountEntity.create(ctx.getEntityId(), accountSettings,
+                new AccountEntity.Environment(transfers, ctx.getShard(), clock)))
+        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)));
+    sharding.init(Entity.of(TransferEntity.TYPE_KEY,
+        ctx -> TransferEntity.create(ctx.getEntityId(), transferSettings,
+            new TransferEntity.Environment(accounts, clock))));
   }
 
   public ActorSystem<Void> system() {

@@ -3,25 +3,36 @@ package ledger.account;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.RecipientRef;
+import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
+import akka.persistence.typed.javadsl.SignalHandler;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Objects;
 import java.util.Set;
 import ledger.account.Account.Status;
 import ledger.core.CborSerializable;
 import ledger.core.ResultCode;
+import ledger.transfer.Posting;
+import ledger.transfer.TransferEntity;
 
 /**
  * One sharded, event-sourced entity per account. Every refusal is a reply and persists
@@ -32,28 +43,70 @@ public final class AccountEntity
     extends EventSourcedBehaviorWithEnforcedReplies<AccountEntity.Command, AccountEntity.Event, AccountEntity.State> {
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Account");
+  private static final String CHECK_TIMER = "check-pending";
 
   // ---- protocol -------------------------------------------------------------------------
 
-  public sealed interface Command extends CborSerializable {
+  public sealed interface Command extends CborSerializable {}
+
+  /** Commands from clients (through HTTP), each answered with a {@link Reply}. */
+  public sealed interface ClientCommand extends Command {
     ActorRef<Reply> replyTo();
   }
 
-  public record Create(AccountSpec spec, ActorRef<Reply> replyTo) implements Command {}
+  public record Create(AccountSpec spec, ActorRef<Reply> replyTo) implements ClientCommand {}
 
-  public record Get(ActorRef<Reply> replyTo) implements Command {}
+  public record Get(ActorRef<Reply> replyTo) implements ClientCommand {}
 
-  public record Lock(ActorRef<Reply> replyTo) implements Command {}
+  public record Lock(ActorRef<Reply> replyTo) implements ClientCommand {}
 
-  public record Unlock(ActorRef<Reply> replyTo) implements Command {}
+  public record Unlock(ActorRef<Reply> replyTo) implements ClientCommand {}
 
-  public record Close(ActorRef<Reply> replyTo) implements Command {}
+  public record Close(ActorRef<Reply> replyTo) implements ClientCommand {}
 
   /** A null field leaves that part unchanged; a {@link LimitChange} of null sets "unbounded". */
   public record Update(LimitChange minBalance, LimitChange maxBalance, Map<String, String> metadata,
-                       ActorRef<Reply> replyTo) implements Command {}
+                       ActorRef<Reply> replyTo) implements ClientCommand {}
 
   public record LimitChange(Long value) implements CborSerializable {}
+
+  // The account side of the transfer protocol (DESIGN.md "The transfer protocol").
+
+  /** Hold this transfer's postings on this account, unless it is past {@code deadline}. */
+  public record Prepare(String transferId, List<Posting> postings, Instant deadline,
+                        ActorRef<PrepareReply> replyTo) implements Command {
+    public Prepare {
+      postings = List.copyOf(postings);
+    }
+  }
+
+  public sealed interface PrepareReply extends CborSerializable {
+    String accountId();
+  }
+
+  public record Prepared(String accountId, String transferId) implements PrepareReply {}
+
+  public record Refused(String accountId, String transferId, ResultCode code) implements PrepareReply {}
+
+  /** Post the pending leg (all of it, or {@code partialAmount} of a one-sided leg); at most once. */
+  public record PostLeg(String transferId, Long partialAmount, ActorRef<LegAck> replyTo) implements Command {}
+
+  /** Release the pending leg; at most once, and a no-op where there is none. */
+  public record VoidLeg(String transferId, ActorRef<LegAck> replyTo) implements Command {}
+
+  public record LegAck(String accountId, String transferId) implements CborSerializable {}
+
+  /** The coordinator's answer to {@link ledger.transfer.TransferEntity.Resolve}. */
+  public record Resolution(String transferId, Outcome outcome, Long partialAmount, Instant recheckAt)
+      implements Command {
+    public enum Outcome { POST, VOID, WAIT }
+  }
+
+  /** Timer: ask the coordinators of legs left undecided for too long (presumed abort). */
+  public record CheckPending() implements Command {}
+
+  /** Receive timeout: passivate if nothing is pending. */
+  public record Idle() implements Command {}
 
   public sealed interface Reply extends CborSerializable {}
 
@@ -75,6 +128,12 @@ public final class AccountEntity
 
   public record Closed(Instant at) implements Event {}
 
+  public record LegPrepared(PendingLeg leg, Instant at) implements Event {}
+
+  public record LegPosted(String transferId, Long partialAmount, Instant at) implements Event {}
+
+  public record LegVoided(String transferId, Instant at) implements Event {}
+
   public record LimitsChanged(Long minBalance, Long maxBalance, Map<String, String> metadata,
                               Instant at) implements Event {
     public LimitsChanged {
@@ -91,7 +150,8 @@ public final class AccountEntity
 
   // ---- behaviour ------------------------------------------------------------------------
 
-  public record Settings(int snapshotEveryEvents, int tagCount) {
+  public record Settings(int snapshotEveryEvents, int tagCount, Duration presumedAbortAfter,
+                         Duration pendingCheckInterval, Duration idleTimeout) {
     public Settings {
       if (snapshotEveryEvents < 1 || tagCount < 1) {
         throw new IllegalArgumentException("snapshot cadence and tag count must be positive");
@@ -101,12 +161,25 @@ public final class AccountEntity
     public static Settings fromConfig(com.typesafe.config.Config root) {
       return new Settings(
           root.getInt("ledger.account.snapshot-every-events"),
-          root.getInt("ledger.projection.tag-count"));
+          root.getInt("ledger.projection.tag-count"),
+          root.getDuration("ledger.transfer.presumed-abort-after"),
+          root.getDuration("ledger.transfer.pending-check-interval"),
+          root.getDuration("ledger.account.idle-timeout"));
     }
   }
 
-  public static Behavior<Command> create(String accountId, Settings settings, Clock clock) {
-    return Behaviors.setup(ctx -> new AccountEntity(accountId, settings, clock));
+  /**
+   * What an account needs from the cluster: the coordinators of transfers (to resolve legs
+   * left undecided) and its shard (to passivate). The shard is null outside sharding.
+   */
+  public record Environment(Function<String, RecipientRef<TransferEntity.Command>> transfers,
+                            ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {}
+
+  public static Behavior<Command> create(String accountId, Settings settings, Environment env) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.setReceiveTimeout(settings.idleTimeout(), new Idle());
+      return new AccountEntity(accountId, settings, env, ctx, timers);
+    }));
   }
 
   public static PersistenceId persistenceId(String accountId) {
@@ -120,14 +193,21 @@ public final class AccountEntity
 
   private final String accountId;
   private final Settings settings;
-  private final Clock clock;
+  private final Environment env;
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  /** When to next ask a leg's coordinator; in memory only, rebuilt from preparedAt on recovery. */
+  private final Map<String, Instant> nextCheck = new HashMap<>();
 
-  private AccountEntity(String accountId, Settings settings, Clock clock) {
+  private AccountEntity(String accountId, Settings settings, Environment env, ActorContext<Command> ctx,
+                        TimerScheduler<Command> timers) {
     super(persistenceId(accountId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
     this.accountId = Objects.requireNonNull(accountId);
     this.settings = settings;
-    this.clock = clock;
+    this.env = env;
+    this.ctx = ctx;
+    this.timers = timers;
   }
 
   @Override
@@ -147,20 +227,181 @@ public final class AccountEntity
   }
 
   @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::armPendingCheck)
+        .build();
+  }
+
+  @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Empty.class)
         .onCommand(Create.class, (state, cmd) -> persistCreated(cmd))
-        .onAnyCommand((state, cmd) -> reject(cmd, ResultCode.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist"));
+        .onCommand(Prepare.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
+            new Refused(accountId, cmd.transferId(), ResultCode.ACCOUNT_NOT_FOUND)))
+        .onCommand(PostLeg.class, (state, cmd) -> Effect().reply(cmd.replyTo(), ack(cmd.transferId())))
+        .onCommand(VoidLeg.class, (state, cmd) -> Effect().reply(cmd.replyTo(), ack(cmd.transferId())))
+        .onCommand(ClientCommand.class, (state, cmd) ->
+            reject(cmd, ResultCode.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist"))
+        .onAnyCommand((state, cmd) -> Effect().noReply());
     builder.forStateType(Account.class)
         .onCommand(Create.class, this::createAgain)
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(account, false)))
         .onCommand(Lock.class, this::lock)
         .onCommand(Unlock.class, this::unlock)
         .onCommand(Close.class, this::close)
-        .onCommand(Update.class, this::update);
+        .onCommand(Update.class, this::update)
+        .onCommand(Prepare.class, this::prepare)
+        .onCommand(PostLeg.class, this::postLeg)
+        .onCommand(VoidLeg.class, this::voidLeg)
+        .onCommand(Resolution.class, this::resolution)
+        .onCommand(CheckPending.class, this::checkPending)
+        .onCommand(Idle.class, this::idle);
     return builder.build();
   }
+
+  // ---- transfer protocol ------------------------------------------------------------------
+
+  private ReplyEffect<Event, State> prepare(Account account, Prepare cmd) {
+    PendingLeg existing = account.pending().get(cmd.transferId());
+    Instant at = now();
+    if (existing != null) {
+      // Idempotent: the same postings again are already held; different ones cannot be.
+      boolean same = sameLeg(existing, cmd);
+      return Effect().reply(cmd.replyTo(), same ? new Prepared(accountId, cmd.transferId())
+          : new Refused(accountId, cmd.transferId(), ResultCode.TRANSFER_TIMED_OUT));
+    }
+    if (at.isAfter(cmd.deadline())) {
+      // A late (duplicate) Prepare must never re-create a leg its coordinator already resolved.
+      return Effect().reply(cmd.replyTo(), new Refused(accountId, cmd.transferId(), ResultCode.TRANSFER_TIMED_OUT));
+    }
+    ResultCode refusal = account.statusRefusal();
+    if (refusal == null && cmd.postings().stream().anyMatch(p -> !p.currency().equals(account.currency()))) {
+      refusal = ResultCode.CURRENCY_MISMATCH;
+    }
+    PendingLeg leg = null;
+    if (refusal == null) {
+      try {
+        leg = PendingLeg.of(cmd.transferId(), account.currency(), cmd.postings(), at, cmd.deadline());
+        refusal = account.limitRefusal(leg);
+      } catch (ArithmeticException overflow) {
+        refusal = ResultCode.OVERFLOW;
+      }
+    }
+    if (refusal != null) {
+      return Effect().reply(cmd.replyTo(), new Refused(accountId, cmd.transferId(), refusal));
+    }
+    return Effect().persist(new LegPrepared(leg, at))
+        .thenRun(state -> armPendingCheck(state))
+        .thenReply(cmd.replyTo(), state -> new Prepared(accountId, cmd.transferId()));
+  }
+
+  private boolean sameLeg(PendingLeg existing, Prepare cmd) {
+    try {
+      PendingLeg asked = PendingLeg.of(cmd.transferId(), existing.currency(), cmd.postings(), existing.preparedAt(),
+          existing.deadline());
+      return asked.equals(existing)
+          && cmd.postings().stream().allMatch(p -> p.currency().equals(existing.currency()));
+    } catch (ArithmeticException overflow) {
+      return false;
+    }
+  }
+
+  private ReplyEffect<Event, State> postLeg(Account account, PostLeg cmd) {
+    if (!account.pending().containsKey(cmd.transferId())) {
+      return Effect().reply(cmd.replyTo(), ack(cmd.transferId()));
+    }
+    if (!partialFits(account.pending().get(cmd.transferId()), cmd.partialAmount())) {
+      ctx.getLog().error("Refusing a partial post of {} on leg {} of account {}: it does not fit",
+          cmd.partialAmount(), cmd.transferId(), accountId);
+      return Effect().noReply();
+    }
+    nextCheck.remove(cmd.transferId());
+    return Effect().persist(new LegPosted(cmd.transferId(), cmd.partialAmount(), now()))
+        .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
+  }
+
+  private ReplyEffect<Event, State> voidLeg(Account account, VoidLeg cmd) {
+    if (!account.pending().containsKey(cmd.transferId())) {
+      return Effect().reply(cmd.replyTo(), ack(cmd.transferId()));
+    }
+    nextCheck.remove(cmd.transferId());
+    return Effect().persist(new LegVoided(cmd.transferId(), now()))
+        .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
+  }
+
+  /** The coordinator's word on a leg this account asked about. */
+  private ReplyEffect<Event, State> resolution(Account account, Resolution r) {
+    PendingLeg leg = account.pending().get(r.transferId());
+    if (leg == null) {
+      return Effect().noReply();
+    }
+    switch (r.outcome()) {
+      case POST -> {
+        if (!partialFits(leg, r.partialAmount())) {
+          ctx.getLog().error("Ignoring resolution {} for account {}: the amount does not fit", r, accountId);
+          return Effect().noReply();
+        }
+        nextCheck.remove(r.transferId());
+        return Effect().persist(new LegPosted(r.transferId(), r.partialAmount(), now())).thenNoReply();
+      }
+      case VOID -> {
+        nextCheck.remove(r.transferId());
+        return Effect().persist(new LegVoided(r.transferId(), now())).thenNoReply();
+      }
+      default -> {
+        nextCheck.put(r.transferId(), r.recheckAt());
+        return Effect().noReply();
+      }
+    }
+  }
+
+  private static boolean partialFits(PendingLeg leg, Long partial) {
+    return partial == null
+        || ((leg.debit() == 0 || leg.credit() == 0) && partial >= 1 && partial <= leg.debit() + leg.credit());
+  }
+
+  /** Presumed abort: ask the coordinator of every leg undecided past the bound. */
+  private ReplyEffect<Event, State> checkPending(Account account, CheckPending tick) {
+    if (account.pending().isEmpty()) {
+      timers.cancel(CHECK_TIMER);
+      nextCheck.clear();
+      return Effect().noReply();
+    }
+    Instant at = env.clock().instant();
+    nextCheck.keySet().retainAll(account.pending().keySet());
+    for (PendingLeg leg : account.pending().values()) {
+      Instant due = nextCheck.getOrDefault(leg.transferId(), leg.preparedAt().plus(settings.presumedAbortAfter()));
+      if (!at.isBefore(due)) {
+        env.transfers().apply(leg.transferId())
+            .tell(new TransferEntity.Resolve(leg.transferId(), accountId, ctx.getSelf()));
+        nextCheck.put(leg.transferId(), at.plus(settings.presumedAbortAfter()));
+      }
+    }
+    return Effect().noReply();
+  }
+
+  private void armPendingCheck(State state) {
+    if (state instanceof Account a && !a.pending().isEmpty() && !timers.isTimerActive(CHECK_TIMER)) {
+      timers.startTimerWithFixedDelay(CHECK_TIMER, new CheckPending(), settings.pendingCheckInterval());
+    }
+  }
+
+  private ReplyEffect<Event, State> idle(Account account, Idle idle) {
+    // Remembered entities are not passivated by sharding: an account holding pending legs must
+    // stay alive (and be restarted after a crash) until they are resolved.
+    if (account.pending().isEmpty() && env.shard() != null) {
+      env.shard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
+    return Effect().noReply();
+  }
+
+  private LegAck ack(String transferId) {
+    return new LegAck(accountId, transferId);
+  }
+
+  // ---- client commands ----------------------------------------------------------------------
 
   private ReplyEffect<Event, State> persistCreated(Create cmd) {
     AccountSpec spec = cmd.spec();
@@ -242,16 +483,16 @@ public final class AccountEntity
     return persistAndReply(new LimitsChanged(min, max, meta, now()), cmd);
   }
 
-  private ReplyEffect<Event, State> persistAndReply(Event event, Command cmd) {
+  private ReplyEffect<Event, State> persistAndReply(Event event, ClientCommand cmd) {
     return Effect().persist(event).thenReply(cmd.replyTo(), state -> new Accepted((Account) state, false));
   }
 
-  private ReplyEffect<Event, State> reject(Command cmd, ResultCode code, String message) {
+  private ReplyEffect<Event, State> reject(ClientCommand cmd, ResultCode code, String message) {
     return Effect().reply(cmd.replyTo(), new Rejected(code, message));
   }
 
   private Instant now() {
-    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    return env.clock().instant().truncatedTo(ChronoUnit.MILLIS);
   }
 
   private static String statusName(Account account) {
@@ -267,7 +508,10 @@ public final class AccountEntity
         .onEvent(Locked.class, (a, e) -> a.withStatus(Status.LOCKED, e.at()))
         .onEvent(Unlocked.class, (a, e) -> a.withStatus(Status.OPEN, e.at()))
         .onEvent(Closed.class, (a, e) -> a.withStatus(Status.CLOSED, e.at()))
-        .onEvent(LimitsChanged.class, (a, e) -> a.withLimits(e.minBalance(), e.maxBalance(), e.metadata(), e.at()));
+        .onEvent(LimitsChanged.class, (a, e) -> a.withLimits(e.minBalance(), e.maxBalance(), e.metadata(), e.at()))
+        .onEvent(LegPrepared.class, (a, e) -> a.withLeg(e.leg(), e.at()))
+        .onEvent(LegPosted.class, (a, e) -> a.withLegPosted(e.transferId(), e.partialAmount(), e.at()))
+        .onEvent(LegVoided.class, (a, e) -> a.withLegVoided(e.transferId(), e.at()));
     return builder.build();
   }
 }

@@ -4,7 +4,8 @@ import com.typesafe.config.Config;
 
 /** The configured bounds on input (DESIGN.md "Limits"), read once from {@code ledger.limits}. */
 public record Limits(int metadataKeysMax, int metadataKeyLengthMax,
-                     int metadataValueLengthMax, long requestBodyBytesMax) {
+                     int metadataValueLengthMax, long requestBodyBytesMax, int legsMax, int batchTransfersMax,
+                     long pendingTimeoutSecondsDefault, long pendingTimeoutSecondsMax) {
 
   public static Limits fromConfig(Config root) {
     Config c = root.getConfig("ledger.limits");
@@ -12,6 +13,10 @@ public record Limits(int metadataKeysMax, int metadataKeyLengthMax,
         c.getInt("metadata-keys-max"),
         c.getInt("metadata-key-length-max"),
         c.getInt("metadata-value-length-max"),
-        c.getBytes("request-body-max").longValue());
+        c.getBytes("request-body-max").longValue(),
+        c.getInt("legs-max"),
+        c.getInt("batch-transfers-max"),
+        root.getDuration("ledger.transfer.pending-timeout-default").toSeconds(),
+        root.getDuration("ledger.transfer.pending-timeout-max").toSeconds());
   }
 }

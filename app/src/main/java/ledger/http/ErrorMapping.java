@@ -15,24 +15,37 @@ public final class ErrorMapping {
   public static StatusCode status(ResultCode code) {
     return switch (code) {
       case MALFORMED_JSON, UNKNOWN_FIELD, INVALID_ID, INVALID_CURRENCY, INVALID_AMOUNT, INVALID_LIMIT,
-          INVALID_METADATA, BAD_REQUEST -> StatusCodes.BAD_REQUEST;
+          INVALID_METADATA, INVALID_LEGS, INVALID_PENDING, INVALID_BATCH, TOO_MANY_LEGS, TOO_MANY_TRANSFERS,
+          ACCOUNTS_MUST_BE_DIFFERENT, INVALID_TIMEOUT, TIMEOUT_REQUIRES_PENDING, EXCEEDS_PENDING_AMOUNT,
+          BAD_REQUEST -> StatusCodes.BAD_REQUEST;
       case BODY_TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
       case UNSUPPORTED_MEDIA_TYPE -> StatusCodes.UNSUPPORTED_MEDIA_TYPE;
-      case ACCOUNT_NOT_FOUND, NOT_FOUND -> StatusCodes.NOT_FOUND;
+      case ACCOUNT_NOT_FOUND, TRANSFER_NOT_FOUND, NOT_FOUND -> StatusCodes.NOT_FOUND;
       case EXISTS_WITH_DIFFERENT_CURRENCY, EXISTS_WITH_DIFFERENT_MIN_BALANCE, EXISTS_WITH_DIFFERENT_MAX_BALANCE,
-          EXISTS_WITH_DIFFERENT_METADATA, ACCOUNT_CLOSED, INVALID_STATUS_TRANSITION, ACCOUNT_HAS_PENDING,
-          ACCOUNT_NOT_EMPTY, LIMIT_VIOLATED -> StatusCodes.CONFLICT;
+          EXISTS_WITH_DIFFERENT_METADATA, EXISTS_WITH_DIFFERENT_DEBIT_ACCOUNT_ID,
+          EXISTS_WITH_DIFFERENT_CREDIT_ACCOUNT_ID, EXISTS_WITH_DIFFERENT_AMOUNT, EXISTS_WITH_DIFFERENT_LEGS,
+          EXISTS_WITH_DIFFERENT_PENDING, EXISTS_WITH_DIFFERENT_TIMEOUT_SECONDS, ACCOUNT_CLOSED,
+          INVALID_STATUS_TRANSITION, ACCOUNT_HAS_PENDING, ACCOUNT_NOT_EMPTY, LIMIT_VIOLATED, TRANSFER_NOT_PENDING,
+          TRANSFER_EXPIRED -> StatusCodes.CONFLICT;
+      // Business refusals of a transfer; a rejected transfer is answered 422 with its record.
+      case ACCOUNT_LOCKED, CURRENCY_MISMATCH, OVERFLOW, EXCEEDS_MIN_BALANCE, EXCEEDS_MAX_BALANCE,
+          TRANSFER_TIMED_OUT -> StatusCodes.UNPROCESSABLE_ENTITY;
       case METHOD_NOT_ALLOWED -> StatusCodes.METHOD_NOT_ALLOWED;
       case UNAVAILABLE -> StatusCodes.SERVICE_UNAVAILABLE;
       case INTERNAL_ERROR -> StatusCodes.INTERNAL_SERVER_ERROR;
     };
   }
 
-  public static HttpResponse response(ResultCode code, String message) {
-    ObjectNode root = Json.MAPPER.createObjectNode();
-    ObjectNode error = root.putObject("error");
+  public static ObjectNode errorBody(ResultCode code, String message) {
+    ObjectNode error = Json.MAPPER.createObjectNode();
     error.put("code", code.wire());
     error.put("message", message);
+    return error;
+  }
+
+  public static HttpResponse response(ResultCode code, String message) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    root.set("error", errorBody(code, message));
     HttpResponse response = HttpResponse.create()
         .withStatus(status(code))
         .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(root));

@@ -13,9 +13,11 @@ import ledger.core.ResultCode;
 /** The whole HTTP API: every route, with rejections and failures answered as API.md errors. */
 public final class HttpApi extends AllDirectives {
   private final AccountRoutes accounts;
+  private final TransferRoutes transfers;
 
   public HttpApi(ActorSystem<?> system, HttpSettings settings) {
     this.accounts = new AccountRoutes(ClusterSharding.get(system), settings);
+    this.transfers = new TransferRoutes(ClusterSharding.get(system), settings);
   }
 
   public Route route() {
@@ -31,6 +33,7 @@ public final class HttpApi extends AllDirectives {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .matchAny(t -> complete(RouteSupport.failure(t)))
         .build();
-    return handleExceptions(exceptions, () -> handleRejections(rejections, accounts::routes));
+    return handleExceptions(exceptions, () -> handleRejections(rejections,
+        () -> concat(accounts.routes(), transfers.routes())));
   }
 }

@@ -33,16 +33,23 @@ public final class JsonRequest {
     this.limits = limits;
   }
 
-  /** Parses an object body and refuses any field not in {@code allowed}. */
-  public static JsonRequest parse(String text, Set<String> allowed, Limits limits) {
-    JsonNode node;
+  /** Parses a body: strict JSON (no duplicate keys, nothing after the value). */
+  public static JsonNode readTree(String text) {
     try {
-      node = MAPPER.readTree(text);
+      JsonNode node = MAPPER.readTree(text);
+      if (node == null || node.isMissingNode()) {
+        throw new ApiError(ResultCode.MALFORMED_JSON, "a JSON request body is required");
+      }
+      return node;
     } catch (JsonProcessingException e) {
       throw new ApiError(ResultCode.MALFORMED_JSON, "request body is not valid JSON: " + e.getOriginalMessage());
     }
+  }
+
+  /** Wraps a parsed JSON object (a whole body, or one element of it). */
+  public static JsonRequest of(JsonNode node, Set<String> allowed, Limits limits) {
     if (node == null || !node.isObject()) {
-      throw new ApiError(ResultCode.MALFORMED_JSON, "request body must be a JSON object");
+      throw new ApiError(ResultCode.MALFORMED_JSON, "expected a JSON object");
     }
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
       String name = names.next();
@@ -55,6 +62,36 @@ public final class JsonRequest {
 
   public boolean has(String field) {
     return body.has(field);
+  }
+
+  /** The raw value of a field (null when absent), for structures the caller walks itself. */
+  public JsonNode node(String field) {
+    return body.get(field);
+  }
+
+  public Limits limits() {
+    return limits;
+  }
+
+  /** An amount of minor units: a JSON integer, 1 <= amount <= 2^63-1. */
+  public long amount(String field) {
+    JsonNode n = body.get(field);
+    if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 1) {
+      throw new ApiError(ResultCode.INVALID_AMOUNT,
+          field + " must be an integer of minor units from 1 to 9223372036854775807");
+    }
+    return n.longValue();
+  }
+
+  public boolean bool(String field, boolean absentValue, ResultCode code) {
+    JsonNode n = body.get(field);
+    if (n == null) {
+      return absentValue;
+    }
+    if (!n.isBoolean()) {
+      throw new ApiError(code, field + " must be true or false");
+    }
+    return n.booleanValue();
   }
 
   public String id(String field) {

@@ -6,6 +6,7 @@ import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import akka.http.scaladsl.model.EntityStreamSizeException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -27,8 +28,20 @@ abstract class RouteSupport extends AllDirectives {
     this.settings = settings;
   }
 
-  /** Reads at most the configured body size as JSON, then hands it to {@code handler}. */
+  /** Reads an object body, refusing fields not in {@code fields}, and hands it on. */
   Route jsonBody(Set<String> fields, Function<JsonRequest, CompletionStage<HttpResponse>> handler) {
+    return jsonNode(node -> handler.apply(JsonRequest.of(node, fields, settings.limits())));
+  }
+
+  /** As {@link #jsonBody}, but an empty body is allowed and handed on as null. */
+  Route optionalJsonBody(Set<String> fields, Function<JsonRequest, CompletionStage<HttpResponse>> handler) {
+    return extractRequestEntity(entity -> entity.isKnownEmpty()
+        ? completeSafely(handler.apply(null))
+        : jsonBody(fields, handler));
+  }
+
+  /** Reads at most the configured body size as JSON, then hands it to {@code handler}. */
+  Route jsonNode(Function<JsonNode, CompletionStage<HttpResponse>> handler) {
     return extractRequestEntity(entity -> extractMaterializer(mat -> {
       if (entity.isKnownEmpty()) {
         return complete(ErrorMapping.response(ResultCode.MALFORMED_JSON, "a JSON request body is required"));
@@ -46,7 +59,7 @@ abstract class RouteSupport extends AllDirectives {
           .withSizeLimit(max)
           .toStrict(settings.askTimeout().toMillis(), mat)
           .thenCompose((HttpEntity.Strict strict) ->
-              handler.apply(JsonRequest.parse(strict.getData().utf8String(), fields, settings.limits())));
+              handler.apply(JsonRequest.readTree(strict.getData().utf8String())));
       return completeSafely(response);
     }));
   }

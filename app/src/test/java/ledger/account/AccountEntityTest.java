@@ -36,12 +36,17 @@ public class AccountEntityTest {
   private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T10:15:30.123456Z"), ZoneOffset.UTC);
   private static final AccountSpec USD = new AccountSpec("USD", 0L, null, Map.of("owner", "alice"));
 
+  static final AccountEntity.Settings SETTINGS = new AccountEntity.Settings(3, 8, java.time.Duration.ofSeconds(5),
+      java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(10));
+
   private EventSourcedBehaviorTestKit<Command, Event, State> kit;
+  private akka.actor.testkit.typed.javadsl.TestProbe<ledger.transfer.TransferEntity.Command> transfers;
 
   @Before
   public void setUp() {
+    transfers = testKit.createTestProbe();
     kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create("alice", new AccountEntity.Settings(3, 8), CLOCK));
+        AccountEntity.create("alice", SETTINGS, new AccountEntity.Environment(id -> transfers.ref(), null, CLOCK)));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> create(AccountSpec spec) {
@@ -60,6 +65,12 @@ public class AccountEntityTest {
   private static void assertRejected(CommandResultWithReply<Command, Event, State, Reply> result, ResultCode code) {
     assertEquals(code, ((Rejected) result.reply()).code());
     assertTrue("a refusal persists nothing", result.hasNoEvents());
+  }
+
+  /** One pending leg "t-held" holding the given amounts. */
+  static Map<String, PendingLeg> legs(long debit, long credit) {
+    Instant t = CLOCK.instant();
+    return Map.of("t-held", new PendingLeg("t-held", "USD", debit, credit, t, t.plusSeconds(3)));
   }
 
   @Test
@@ -172,11 +183,11 @@ public class AccountEntityTest {
   @Test
   public void closeNeedsZeroBalanceAndNoPendingLegs() {
     Instant t = CLOCK.instant();
-    kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 0, 10, 0, 0, 4, t, t));
+    kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 0, 10, 0, 0, Map.of(), 4, t, t));
     assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_EMPTY);
-    kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 5, 5, 3, 0, 4, t, t));
+    kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 5, 5, 3, 0, legs(3, 0), 4, t, t));
     assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_HAS_PENDING);
-    kit.initialize(new Account("alice", USD, Account.Status.LOCKED, null, null, Map.of(), 7, 7, 0, 0, 4, t, t));
+    kit.initialize(new Account("alice", USD, Account.Status.LOCKED, null, null, Map.of(), 7, 7, 0, 0, Map.of(), 4, t, t));
     var closed = kit.runCommand(AccountEntity.Close::new);
     assertEquals(Account.Status.CLOSED, accepted(closed).status());
     assertEquals(5, accepted(closed).version());
@@ -186,7 +197,7 @@ public class AccountEntityTest {
   public void updateChecksNewLimitsAgainstNonZeroBalances() {
     Instant t = CLOCK.instant();
     // balance 70, available 50 (20 pending debit), credits incl. pending minus debits = 85.
-    kit.initialize(new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, 4, t, t));
+    kit.initialize(new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, legs(20, 15), 4, t, t));
     assertRejected(update(new LimitChange(51L), null, null),
         ResultCode.LIMIT_VIOLATED);
     assertRejected(update(null, new LimitChange(84L), null),
@@ -239,7 +250,7 @@ public class AccountEntityTest {
   public void limitsAreCheckedAgainstAvailableAndPendingCredits() {
     Instant t = CLOCK.instant();
     // credits_posted 100, debits_posted 30, debits_pending 20, credits_pending 15.
-    Account a = new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, 2, t, t);
+    Account a = new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, legs(20, 15), 2, t, t);
     assertEquals(70, a.balance());
     assertEquals(50, a.available());
     assertTrue(a.withinLimits(50L, null));
@@ -247,7 +258,7 @@ public class AccountEntityTest {
     assertTrue(a.withinLimits(null, 85L)); // 100 + 15 - 30
     assertFalse(a.withinLimits(null, 84L));
     Account extreme = new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(),
-        Long.MAX_VALUE, 0, Long.MAX_VALUE, 0, 2, t, t);
+        Long.MAX_VALUE, 0, Long.MAX_VALUE, 0, legs(Long.MAX_VALUE, 0), 2, t, t);
     assertFalse("overflowing arithmetic never passes a limit", extreme.withinLimits(Long.MIN_VALUE, null));
   }
 

@@ -1,0 +1,36 @@
+package ledger.account;
+
+import java.time.Instant;
+import java.util.List;
+import ledger.core.CborSerializable;
+import ledger.money.Money;
+import ledger.transfer.Posting;
+
+/**
+ * What one transfer holds on one account between Prepare and Post/Void: the sums of its
+ * debit and credit postings (a multi-leg transfer may touch an account on both sides).
+ *
+ * @param deadline the coordinator's prepare deadline; a Prepare arriving later is refused
+ */
+public record PendingLeg(String transferId, String currency, long debit, long credit, Instant preparedAt,
+                         Instant deadline) implements CborSerializable {
+  public PendingLeg {
+    if (debit < 0 || credit < 0 || debit + credit == 0) {
+      throw new IllegalStateException("a pending leg holds a positive amount: " + transferId);
+    }
+  }
+
+  /** Sums the postings exactly; throws ArithmeticException on overflow. */
+  static PendingLeg of(String transferId, String currency, List<Posting> postings, Instant at, Instant deadline) {
+    long debit = 0;
+    long credit = 0;
+    for (Posting p : postings) {
+      if (p.side() == Posting.Side.DEBIT) {
+        debit = Money.add(debit, p.amount());
+      } else {
+        credit = Money.add(credit, p.amount());
+      }
+    }
+    return new PendingLeg(transferId, currency, debit, credit, at, deadline);
+  }
+}

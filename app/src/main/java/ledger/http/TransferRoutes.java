@@ -1,0 +1,157 @@
+package ledger.http;
+
+import static akka.http.javadsl.server.PathMatchers.segment;
+
+import akka.actor.typed.ActorRef;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.Route;
+import akka.japi.function.Function;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import ledger.core.Limits;
+import ledger.core.ResultCode;
+import ledger.transfer.Transfer;
+import ledger.transfer.TransferEntity;
+
+/** The transfers part of API.md. Routes only translate; the coordinator decides. */
+public final class TransferRoutes extends RouteSupport {
+  private static final Set<String> BATCH_FIELDS = Set.of("transfers");
+  private static final Set<String> POST_FIELDS = Set.of("amount");
+
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
+  private final Limits limits;
+
+  public TransferRoutes(ClusterSharding sharding, HttpSettings settings) {
+    super(settings);
+    this.sharding = sharding;
+    this.askTimeout = settings.askTimeout();
+    this.limits = settings.limits();
+  }
+
+  public Route routes() {
+    return pathPrefix("transfers", () -> concat(
+        pathEnd(() -> post(() -> jsonNode(this::create))),
+        path("batch", () -> post(() -> jsonBody(BATCH_FIELDS, this::batch))),
+        pathPrefix(segment(), id -> validId(id, () -> concat(
+            pathEnd(() -> get(() -> completeSafely(ask(id, TransferEntity.Get::new).thenApply(r -> toResponse(r))))),
+            path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(id, body)))),
+            path("void", () -> post(() -> completeSafely(
+                ask(id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r))))))))));
+  }
+
+  private CompletionStage<HttpResponse> create(JsonNode body) {
+    TransferParser.Parsed parsed = TransferParser.parse(body, limits);
+    return ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+        .thenApply(TransferRoutes::toResponse);
+  }
+
+  private CompletionStage<HttpResponse> postPending(String id, JsonRequest body) {
+    Long amount = body == null || !body.has("amount") ? null : body.amount("amount");
+    return ask(id, replyTo -> new TransferEntity.PostPending(amount, replyTo)).thenApply(TransferRoutes::toResponse);
+  }
+
+  /** Each element is independent: its own validation, its own outcome, in request order. */
+  private CompletionStage<HttpResponse> batch(JsonRequest body) {
+    JsonNode transfers = body.node("transfers");
+    if (transfers == null || !transfers.isArray() || transfers.isEmpty()) {
+      throw new ApiError(ResultCode.INVALID_BATCH, "transfers must be an array of 1 to "
+          + limits.batchTransfersMax() + " transfers");
+    }
+    if (transfers.size() > limits.batchTransfersMax()) {
+      throw new ApiError(ResultCode.TOO_MANY_TRANSFERS, "a batch has at most " + limits.batchTransfersMax()
+          + " transfers");
+    }
+    List<CompletableFuture<ObjectNode>> results = new ArrayList<>();
+    for (JsonNode element : transfers) {
+      results.add(batchItem(element).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      ObjectNode root = Json.MAPPER.createObjectNode();
+      ArrayNode array = root.putArray("results");
+      results.forEach(r -> array.add(r.join()));
+      return json(StatusCodes.OK, root);
+    });
+  }
+
+  private CompletionStage<ObjectNode> batchItem(JsonNode element) {
+    TransferParser.Parsed parsed;
+    try {
+      parsed = TransferParser.parse(element, limits);
+    } catch (ApiError e) {
+      return CompletableFuture.completedFuture(batchResult(TransferParser.idOrNull(element), "failed",
+          ErrorMapping.errorBody(e.code(), e.getMessage())));
+    }
+    String id = parsed.id();
+    return ask(id, replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+        .thenApply(reply -> {
+          if (reply instanceof TransferEntity.Done done) {
+            Transfer t = done.transfer();
+            return batchResult(id, status(t), t.rejection() == null ? null : rejectionError(t));
+          }
+          TransferEntity.Failed failed = (TransferEntity.Failed) reply;
+          return batchResult(id, "failed", ErrorMapping.errorBody(failed.code(), failed.message()));
+        })
+        .exceptionally(t -> {
+          HttpResponse r = failure(t);
+          return batchResult(id, "failed", ErrorMapping.errorBody(ResultCode.UNAVAILABLE,
+              "outcome unknown (" + r.status().intValue() + "); retry with the same id"));
+        });
+  }
+
+  private static ObjectNode batchResult(String id, String status, ObjectNode error) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("id", id);
+    o.put("status", status);
+    if (error != null) {
+      o.set("error", error);
+    }
+    return o;
+  }
+
+  private CompletionStage<TransferEntity.Reply> ask(String id,
+      Function<ActorRef<TransferEntity.Reply>, TransferEntity.Command> command) {
+    return sharding.entityRefFor(TransferEntity.TYPE_KEY, id).ask(command, askTimeout);
+  }
+
+  static HttpResponse toResponse(TransferEntity.Reply reply) {
+    if (reply instanceof TransferEntity.Failed failed) {
+      return ErrorMapping.response(failed.code(), failed.message());
+    }
+    TransferEntity.Done done = (TransferEntity.Done) reply;
+    Transfer t = done.transfer();
+    if (t.status() == Transfer.Status.REJECTED) {
+      ObjectNode root = Json.MAPPER.createObjectNode();
+      root.set("error", rejectionError(t));
+      root.set("transfer", TransferJson.of(t));
+      return json(StatusCodes.UNPROCESSABLE_ENTITY, root);
+    }
+    return json(done.created() ? StatusCodes.CREATED : StatusCodes.OK, TransferJson.of(t));
+  }
+
+  private static ObjectNode rejectionError(Transfer t) {
+    ObjectNode error = ErrorMapping.errorBody(t.rejection().code(),
+        "transfer rejected: " + t.rejection().code().wire() + " on account " + t.rejection().accountId());
+    error.put("account_id", t.rejection().accountId());
+    return error;
+  }
+
+  private static String status(Transfer t) {
+    return t.status().name().toLowerCase(Locale.ROOT);
+  }
+
+  private static HttpResponse json(akka.http.javadsl.model.StatusCode status, JsonNode body) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
+  }
+}
