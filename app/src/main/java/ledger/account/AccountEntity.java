@@ -229,7 +229,10 @@ public final class AccountEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::armPendingCheck)
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          nextCheck.clear(); // this instance outlives a restart after a journal failure
+          armPendingCheck(state);
+        })
         .build();
   }
 

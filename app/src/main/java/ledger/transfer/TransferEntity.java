@@ -169,6 +169,12 @@ public final class TransferEntity
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
+          // A restart after a journal failure re-runs recovery on this same instance: an
+          // undecided prepare round is forgotten (its callers time out and retry; its accounts'
+          // legs are re-confirmed by a retry or presumed aborted).
+          preparing = null;
+          unacked.clear();
+          timers.cancel(PREPARE_TIMER);
           if (state instanceof Transfer t) {
             afterDecision(t);
           }
