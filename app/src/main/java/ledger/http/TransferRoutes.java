@@ -45,7 +45,7 @@ public final class TransferRoutes extends RouteSupport {
         pathEnd(() -> post(() -> jsonNode(this::create))),
         path("batch", () -> post(() -> jsonBody(BATCH_FIELDS, this::batch))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
-            pathEnd(() -> get(() -> completeSafely(ask(id, TransferEntity.Get::new).thenApply(r -> toResponse(r))))),
+            pathEnd(() -> get(() -> completeSafely(ask(id, TransferEntity.Get::new).thenApply(r -> asRead(r))))),
             path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(id, body)))),
             path("void", () -> post(() -> completeSafely(
                 ask(id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r))))))))));
@@ -123,6 +123,14 @@ public final class TransferRoutes extends RouteSupport {
   private CompletionStage<TransferEntity.Reply> ask(String id,
       Function<ActorRef<TransferEntity.Reply>, TransferEntity.Command> command) {
     return sharding.entityRefFor(TransferEntity.TYPE_KEY, id).ask(command, askTimeout);
+  }
+
+  /** GET answers the record as it stands, whatever its status (strongly consistent read). */
+  static HttpResponse asRead(TransferEntity.Reply reply) {
+    if (reply instanceof TransferEntity.Done done) {
+      return json(StatusCodes.OK, TransferJson.of(done.transfer()));
+    }
+    return toResponse(reply);
   }
 
   static HttpResponse toResponse(TransferEntity.Reply reply) {
