@@ -67,7 +67,7 @@ public final class LedgerNode {
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)));
     sharding.init(Entity.of(TransferEntity.TYPE_KEY,
         ctx -> TransferEntity.create(ctx.getEntityId(), transferSettings,
-            new TransferEntity.Environment(accounts, clock))));
+            new TransferEntity.Environment(accounts, ctx.getShard(), clock))));
   }
 
   public ActorSystem<Void> system() {

@@ -198,6 +198,13 @@ public final class AccountEntity
   private final TimerScheduler<Command> timers;
   /** When to next ask a leg's coordinator; in memory only, rebuilt from preparedAt on recovery. */
   private final Map<String, Instant> nextCheck = new HashMap<>();
+  /**
+   * Legs posted or voided here, until their prepare deadline has passed: a late duplicate
+   * Prepare must not hold the transfer again. Akka's per-sender ordering already keeps a
+   * coordinator's Prepare ahead of its Post, and the deadline check covers the rest; this is
+   * defence in depth at no journal cost, so it is not persisted.
+   */
+  private final Map<String, Instant> recentlyFinished = new HashMap<>();
 
   private AccountEntity(String accountId, Settings settings, Environment env, ActorContext<Command> ctx,
                         TimerScheduler<Command> timers) {
@@ -275,7 +282,8 @@ public final class AccountEntity
       return Effect().reply(cmd.replyTo(), same ? new Prepared(accountId, cmd.transferId())
           : new Refused(accountId, cmd.transferId(), ResultCode.TRANSFER_TIMED_OUT));
     }
-    if (at.isAfter(cmd.deadline())) {
+    recentlyFinished.values().removeIf(forgetAt -> forgetAt.isBefore(at));
+    if (at.isAfter(cmd.deadline()) || recentlyFinished.containsKey(cmd.transferId())) {
       // A late (duplicate) Prepare must never re-create a leg its coordinator already resolved.
       return Effect().reply(cmd.replyTo(), new Refused(accountId, cmd.transferId(), ResultCode.TRANSFER_TIMED_OUT));
     }
@@ -320,7 +328,7 @@ public final class AccountEntity
           cmd.partialAmount(), cmd.transferId(), accountId);
       return Effect().noReply();
     }
-    nextCheck.remove(cmd.transferId());
+    finished(account.pending().get(cmd.transferId()));
     return Effect().persist(new LegPosted(cmd.transferId(), cmd.partialAmount(), now()))
         .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
   }
@@ -329,7 +337,7 @@ public final class AccountEntity
     if (!account.pending().containsKey(cmd.transferId())) {
       return Effect().reply(cmd.replyTo(), ack(cmd.transferId()));
     }
-    nextCheck.remove(cmd.transferId());
+    finished(account.pending().get(cmd.transferId()));
     return Effect().persist(new LegVoided(cmd.transferId(), now()))
         .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
   }
@@ -346,11 +354,11 @@ public final class AccountEntity
           ctx.getLog().error("Ignoring resolution {} for account {}: the amount does not fit", r, accountId);
           return Effect().noReply();
         }
-        nextCheck.remove(r.transferId());
+        finished(leg);
         return Effect().persist(new LegPosted(r.transferId(), r.partialAmount(), now())).thenNoReply();
       }
       case VOID -> {
-        nextCheck.remove(r.transferId());
+        finished(leg);
         return Effect().persist(new LegVoided(r.transferId(), now())).thenNoReply();
       }
       default -> {
@@ -358,6 +366,12 @@ public final class AccountEntity
         return Effect().noReply();
       }
     }
+  }
+
+  /** Forget the leg's check; remember it is done until its prepare deadline is well past. */
+  private void finished(PendingLeg leg) {
+    nextCheck.remove(leg.transferId());
+    recentlyFinished.put(leg.transferId(), leg.deadline().plus(settings.presumedAbortAfter()));
   }
 
   private static boolean partialFits(PendingLeg leg, Long partial) {

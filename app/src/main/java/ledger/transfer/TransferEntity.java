@@ -7,6 +7,7 @@ import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
@@ -113,7 +114,12 @@ public final class TransferEntity
     }
   }
 
-  public record Environment(Function<String, RecipientRef<AccountEntity.Command>> accounts, Clock clock) {}
+  /**
+   * The accounts of the cluster, the entity's shard (to passivate once its work is done; null
+   * outside sharding) and the clock.
+   */
+  public record Environment(Function<String, RecipientRef<AccountEntity.Command>> accounts,
+                            ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {}
 
   public static Behavior<Command> create(String transferId, Settings settings, Environment env) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TransferEntity(transferId, settings, env, ctx, timers)));
@@ -295,10 +301,12 @@ public final class TransferEntity
     if (t.request() != null) {
       unacked.addAll(t.request().postingsByAccount().keySet());
     }
-    sendToUnacked(t);
-    if (!unacked.isEmpty()) {
-      timers.startTimerWithFixedDelay(DRIVE_TIMER, new DriveTick(), settings.driveRetryInterval());
+    if (unacked.isEmpty()) {
+      passivate(); // a presumed-abort record: each account asks for itself
+      return;
     }
+    sendToUnacked(t);
+    timers.startTimerWithFixedDelay(DRIVE_TIMER, new DriveTick(), settings.driveRetryInterval());
   }
 
   private void sendToUnacked(Transfer t) {
@@ -320,11 +328,21 @@ public final class TransferEntity
   }
 
   private ReplyEffect<Event, State> acked(Transfer t, Acked acked) {
-    unacked.remove(acked.ack().accountId());
-    if (unacked.isEmpty()) {
+    if (unacked.remove(acked.ack().accountId()) && unacked.isEmpty()) {
       timers.cancel(DRIVE_TIMER);
+      passivate();
     }
     return Effect().noReply();
+  }
+
+  /**
+   * A finished transfer leaves memory at once (its record stays in the journal): at a thousand
+   * transfers a second, keeping each one for the default idle time would fill the heap.
+   */
+  private void passivate() {
+    if (env.shard() != null) {
+      env.shard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
   }
 
   // ---- two-phase: post, void, expiry ----------------------------------------------------
@@ -341,6 +359,9 @@ public final class TransferEntity
     }
     Long amount = cmd.amount();
     if (amount != null) {
+      if (amount < 1) {
+        return Effect().reply(cmd.replyTo(), new Failed(ResultCode.INVALID_AMOUNT, "amount must be at least 1"));
+      }
       if (t.request().legs().size() != 1) {
         return Effect().reply(cmd.replyTo(), new Failed(ResultCode.INVALID_AMOUNT,
             "a partial amount can only post a one-leg transfer"));
@@ -437,6 +458,12 @@ public final class TransferEntity
   }
 
   private ReplyEffect<Event, State> resolveDecided(Transfer t, Resolve r) {
+    if (t.request() == null || !t.request().postingsByAccount().containsKey(r.accountId())) {
+      // A leg left by an earlier, undecided attempt with another request under this id: it is
+      // not part of what was decided, so it must be released, never posted.
+      r.account().tell(new Resolution(transferId, Resolution.Outcome.VOID, null, null));
+      return Effect().noReply();
+    }
     if (t.status() == Status.PENDING) {
       if (isExpired(t)) {
         return Effect().persist(new PendingExpired(now()))

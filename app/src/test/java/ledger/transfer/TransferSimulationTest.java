@@ -435,7 +435,8 @@ public class TransferSimulationTest {
     for (int i = 0; i < 25; i++) {
       String id = transferIds.get(random.nextInt(transferIds.size()));
       var replayed = kit.spawn(TransferEntity.create(id, transferSettings,
-          new TransferEntity.Environment(aid -> sharding.entityRefFor(AccountEntity.TYPE_KEY, aid), Clock.systemUTC())));
+          new TransferEntity.Environment(aid -> sharding.entityRefFor(AccountEntity.TYPE_KEY, aid), null,
+              Clock.systemUTC())));
       TransferEntity.Reply replayedReply = ask(replayed, TransferEntity.Get::new);
       assertEquals("S7 " + id, transferCommand(id, TransferEntity.Get::new), replayedReply);
       kit.stop(replayed);
