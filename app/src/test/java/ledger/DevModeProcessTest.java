@@ -8,9 +8,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import ledger.cassandra.EmbeddedCassandra;
+import ledger.testing.DevProcess;
 import ledger.testing.TestCassandra;
 import ledger.testing.TestHttp;
 import ledger.testing.TestNodes;
@@ -59,19 +60,7 @@ public class DevModeProcessTest {
   }
 
   private static Process startDev(Path dataDir, int httpPort, Path log) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx256m",
-        "-cp", System.getProperty("java.class.path"), "ledger.Main", "dev"))
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    var env = pb.environment();
-    env.put("LEDGER_DATA_DIR", dataDir.toString());
-    env.put("LEDGER_HTTP_PORT", Integer.toString(httpPort));
-    env.put("LEDGER_MANAGEMENT_PORT", Integer.toString(TestNodes.freePort()));
-    env.put("LEDGER_REMOTING_PORT", Integer.toString(TestNodes.freePort()));
-    env.put("LEDGER_CASSANDRA_PORT", Integer.toString(TestCassandra.get().address().getPort()));
-    env.put("LEDGER_CASSANDRA_KEYSPACE", "it_devmode");
-    return pb.start();
+    return DevProcess.start(dataDir, httpPort, "it_devmode", log, Map.of()).process();
   }
 
   private static void awaitServing(TestHttp http, Process process, Path log) throws Exception {
