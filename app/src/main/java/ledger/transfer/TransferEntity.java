@@ -10,6 +10,8 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.javadsl.Recovery;
+import akka.persistence.typed.SnapshotSelectionCriteria;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
@@ -169,6 +171,12 @@ public final class TransferEntity
   @Override
   public Set<String> tagsFor(Event event) {
     return Set.of(tag(transferId, settings.tagCount()));
+  }
+
+  /** A transfer has at most two events and is never snapshotted: skip the snapshot read. */
+  @Override
+  public Recovery recovery() {
+    return Recovery.withSnapshotSelectionCriteria(SnapshotSelectionCriteria.none());
   }
 
   @Override

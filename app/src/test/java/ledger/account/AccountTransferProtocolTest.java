@@ -13,8 +13,6 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,6 +31,7 @@ import ledger.account.AccountEntity.Reply;
 import ledger.account.AccountEntity.Resolution;
 import ledger.account.AccountEntity.State;
 import ledger.core.ResultCode;
+import ledger.testing.MutableClock;
 import ledger.transfer.Posting;
 import ledger.transfer.TransferEntity;
 import org.junit.Before;
@@ -618,33 +617,5 @@ public class AccountTransferProtocolTest {
     assertEquals("transfer t1 must credit this account once, credits_posted", 100, a.creditsPosted());
     assertEquals("credits_pending", 0, a.creditsPending());
     assertTrue("a Prepare of an already posted transfer must not hold it again", again.hasNoEvents());
-  }
-
-  /** A clock that stands still until a test moves it. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void set(Instant instant) {
-      this.now = instant;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

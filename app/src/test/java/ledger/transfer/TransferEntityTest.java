@@ -15,8 +15,6 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Resolution;
 import ledger.core.ResultCode;
+import ledger.testing.MutableClock;
 import ledger.transfer.Transfer.Rejection;
 import ledger.transfer.Transfer.Status;
 import ledger.transfer.TransferEntity.Command;
@@ -1098,33 +1097,5 @@ public class TransferEntityTest {
       // refused
     }
     assertEquals(null, ONE.firstDifference(oneLeg("alice", "bob", 100, "USD")));
-  }
-
-  /** A clock that stands still until a test moves it. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void set(Instant instant) {
-      this.now = instant;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }
