@@ -1,10 +1,15 @@
 package ledger.core;
 
 /**
- * Every refusal the ledger can answer, in order of precedence: when a request is wrong in
- * several ways, the first applicable code in this order is the one reported. Input errors come
- * before state errors, so a malformed request never reveals anything about stored state.
- * Mapped to HTTP status in exactly one place ({@code ledger.http.ErrorMapping}).
+ * Every refusal the ledger can answer. Input errors always come before state errors, so a
+ * malformed request never reveals anything about stored state. Within the input errors the
+ * first problem in reading order is reported: unknown top-level fields, then the fields in API
+ * order (transfer: id; debit_account_id, credit_account_id, amount, currency and distinct
+ * accounts per leg, legs in order, after the legs array's shape and size; then pending,
+ * timeout_seconds, metadata). An account's refusals of a leg follow the order of the state
+ * group below (closed, locked, currency, overflow, min, max), and a transfer reports the first
+ * refusing account in leg order, debit first. Mapped to HTTP status in exactly one place
+ * ({@code ledger.http.ErrorMapping}).
  */
 public enum ResultCode {
   // The request itself.

@@ -107,11 +107,13 @@ public final class TransferEntity
 
   // ---- behaviour ------------------------------------------------------------------------
 
-  public record Settings(Duration prepareTimeout, Duration driveRetryInterval, int tagCount) {
+  public record Settings(Duration prepareTimeout, Duration driveRetryInterval, Duration driveRetryMax,
+                         int tagCount) {
     public static Settings fromConfig(com.typesafe.config.Config root) {
       return new Settings(
           root.getDuration("ledger.transfer.prepare-timeout"),
           root.getDuration("ledger.transfer.drive-retry-interval"),
+          root.getDuration("ledger.transfer.drive-retry-max"),
           root.getInt("ledger.projection.tag-count"));
     }
   }
@@ -149,6 +151,8 @@ public final class TransferEntity
   private Preparing preparing;
   /** Accounts that have not yet acknowledged the Post/Void of the decided transfer. */
   private final Set<String> unacked = new HashSet<>();
+  /** The current resend interval; doubles up to driveRetryMax while accounts stay silent. */
+  private Duration driveInterval;
 
   private TransferEntity(String transferId, Settings settings, Environment env, ActorContext<Command> ctx,
                          TimerScheduler<Command> timers) {
@@ -314,7 +318,8 @@ public final class TransferEntity
       return;
     }
     sendToUnacked(t);
-    timers.startTimerWithFixedDelay(DRIVE_TIMER, new DriveTick(), settings.driveRetryInterval());
+    driveInterval = settings.driveRetryInterval();
+    timers.startSingleTimer(DRIVE_TIMER, new DriveTick(), driveInterval);
   }
 
   private void sendToUnacked(Transfer t) {
@@ -327,10 +332,11 @@ public final class TransferEntity
   }
 
   private ReplyEffect<Event, State> driveTick(Transfer t, DriveTick tick) {
-    if (unacked.isEmpty()) {
-      timers.cancel(DRIVE_TIMER);
-    } else {
+    if (!unacked.isEmpty()) {
       sendToUnacked(t);
+      Duration doubled = driveInterval.multipliedBy(2);
+      driveInterval = doubled.compareTo(settings.driveRetryMax()) > 0 ? settings.driveRetryMax() : doubled;
+      timers.startSingleTimer(DRIVE_TIMER, new DriveTick(), driveInterval);
     }
     return Effect().noReply();
   }

@@ -104,7 +104,7 @@ public class TransferEntityTest {
     }
     accounts = probes;
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), TransferEntity.create(id,
-        new TransferEntity.Settings(timeout, DRIVE, 8),
+        new TransferEntity.Settings(timeout, DRIVE, DRIVE, 8),
         new TransferEntity.Environment(accountId -> probes.get(accountId).ref(), null, clock)));
   }
 
