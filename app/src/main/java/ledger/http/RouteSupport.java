@@ -52,7 +52,9 @@ abstract class RouteSupport extends AllDirectives {
       }
       long max = settings.limits().requestBodyBytesMax();
       if (entity.getContentLengthOption().orElse(0L) > max) {
-        return complete(tooLarge());
+        // Read and drop the body before answering, so the client gets the 413 and not a reset
+        // connection. Bounded: Akka fails bodies past akka.http.server.parsing.max-content-length.
+        return completeWithFuture(entity.discardBytes(mat).completionStage().handle((done, e) -> tooLarge()));
       }
       // Streamed bodies of unknown length fail with EntityStreamSizeException past the limit.
       CompletionStage<HttpResponse> response = entity
