@@ -101,19 +101,20 @@ public record Account(
    * leg can always be posted (and posting cannot overflow: posted + pending fits).
    */
   public ResultCode limitRefusal(PendingLeg leg) {
-    Account after;
+    long available;
+    long creditsWithPending;
     try {
-      after = withLeg(leg, updatedAt);
-      Money.add(after.debitsPosted, after.debitsPending);
-      Money.add(after.creditsPosted, after.creditsPending);
-      after.available();
+      long newDebitsPending = Money.add(debitsPending, leg.debit());
+      creditsWithPending = Money.add(creditsPosted, Money.add(creditsPending, leg.credit()));
+      Money.add(debitsPosted, newDebitsPending);
+      available = Money.subtract(balance(), newDebitsPending);
     } catch (ArithmeticException overflow) {
       return ResultCode.OVERFLOW;
     }
-    if (!after.withinLimits(minBalance, null)) {
+    if (minBalance != null && available < minBalance) {
       return ResultCode.EXCEEDS_MIN_BALANCE;
     }
-    if (!after.withinLimits(null, maxBalance)) {
+    if (maxBalance != null && creditsWithPending - debitsPosted > maxBalance) {
       return ResultCode.EXCEEDS_MAX_BALANCE;
     }
     return null;

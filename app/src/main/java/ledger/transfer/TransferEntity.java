@@ -138,8 +138,8 @@ public final class TransferEntity
   }
 
   /** The prepare round in progress: in memory only, by design (see the class comment). */
-  private record Preparing(TransferRequest request, List<ActorRef<Reply>> waiters, Instant createdAt,
-                           Instant deadline, Map<String, AccountEntity.PrepareReply> answers) {}
+  private record Preparing(TransferRequest request, List<String> accounts, List<ActorRef<Reply>> waiters,
+                           Instant createdAt, Instant deadline, Map<String, AccountEntity.PrepareReply> answers) {}
 
   private final String transferId;
   private final Settings settings;
@@ -240,9 +240,10 @@ public final class TransferEntity
     Instant deadline = at.plus(settings.prepareTimeout());
     List<ActorRef<Reply>> waiters = new ArrayList<>();
     waiters.add(cmd.replyTo());
-    preparing = new Preparing(cmd.request(), waiters, at, deadline, new HashMap<>());
-    cmd.request().postingsByAccount().forEach((accountId, postings) -> env.accounts().apply(accountId)
-        .tell(new AccountEntity.Prepare(transferId, postings, deadline, prepareAdapter)));
+    Map<String, List<Posting>> postings = cmd.request().postingsByAccount();
+    preparing = new Preparing(cmd.request(), List.copyOf(postings.keySet()), waiters, at, deadline, new HashMap<>());
+    postings.forEach((accountId, held) -> env.accounts().apply(accountId)
+        .tell(new AccountEntity.Prepare(transferId, held, deadline, prepareAdapter)));
     timers.startSingleTimer(PREPARE_TIMER, new PrepareDeadline(), settings.prepareTimeout());
     return Effect().noReply();
   }
@@ -252,7 +253,7 @@ public final class TransferEntity
       return Effect().noReply(); // a late answer after a restart: the accounts ask again if it matters
     }
     preparing.answers().put(answer.reply().accountId(), answer.reply());
-    if (preparing.answers().keySet().containsAll(preparing.request().postingsByAccount().keySet())) {
+    if (preparing.answers().keySet().containsAll(preparing.accounts())) {
       return decide();
     }
     return Effect().noReply();
@@ -264,7 +265,7 @@ public final class TransferEntity
   private ReplyEffect<Event, State> decide() {
     Preparing p = preparing;
     Rejection rejection = null;
-    for (String accountId : p.request().postingsByAccount().keySet()) {
+    for (String accountId : p.accounts()) {
       AccountEntity.PrepareReply answer = p.answers().get(accountId);
       if (answer == null) {
         rejection = new Rejection(ResultCode.TRANSFER_TIMED_OUT, accountId);
