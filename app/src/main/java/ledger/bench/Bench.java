@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,121 +25,177 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * A closed-loop load generator for a running ledger: creates accounts (funded by an operator
- * account), then drives POST /transfers with random account pairs, unique ids and 128-byte
- * metadata at a fixed concurrency for a duration. Prints a progress line per second, then
- * throughput, latency percentiles, errors by code, and checks that S1 still holds.
+ * The load generator of `./ledger bench`: creates accounts (funded by an operator account), then
+ * drives the transfer API of a running ledger for a duration and reports throughput, latency
+ * percentiles, outcomes by code, and whether S1 still holds over the accounts it used.
  *
- * <pre>./ledger bench [--url U] [--accounts N] [--concurrency C] [--duration S] [--warmup S] [--hot]</pre>
+ * <p>Shapes: one transfer per request (random pairs, or `--hot`: every transfer touches one
+ * account), or `--batch N` transfers per `POST /transfers/batch`. Loops: closed (`--concurrency`
+ * workers, each sending when its previous request answered) or open (`--rate` transfers per
+ * second on a fixed schedule, latency measured from the scheduled time, so a stall is not hidden
+ * by the generator waiting for it). `--compare-postgres` runs the same shape with pgbench against
+ * a throw-away local PostgreSQL afterwards and prints the ratio.
  */
 public final class Bench {
+  static final String USAGE = """
+      usage: ./ledger bench [--url http://127.0.0.1:8080] [--accounts 10000] [--concurrency 100]
+                            [--duration 30] [--warmup 10] [--hot] [--batch N] [--rate R]
+                            [--plot latency.png] [--compare-postgres]""";
+  static final String HELP = """
+        --accounts N        accounts to create and fund (each run creates new ones)
+        --concurrency C     closed loop: C workers; open loop: at most C requests in flight
+        --duration S        measured seconds, after --warmup S unmeasured seconds
+        --hot               every transfer debits or credits the same account
+        --batch N           N transfers per POST /transfers/batch (latency is per request)
+        --rate R            open loop: R transfers per second on a fixed schedule
+        --plot FILE         write the latency percentile plot as a PNG
+        --compare-postgres  then run the same shape with pgbench on a throw-away PostgreSQL
+                            (bench/postgres/run.sh) and print the ratio""";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String METADATA = ",\"metadata\":{\"note\":\"" + "x".repeat(118) + "\"}";
 
-  private final String url;
-  private final int accounts;
-  private final int concurrency;
-  private final Duration duration;
-  private final Duration warmup;
-  private final boolean hot;
+  private final Options options;
   private final String run = Long.toString(System.currentTimeMillis(), 36);
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
 
-  private Bench(Map<String, String> options) {
-    url = options.getOrDefault("url", "http://127.0.0.1:8080");
-    accounts = Integer.parseInt(options.getOrDefault("accounts", "10000"));
-    concurrency = Integer.parseInt(options.getOrDefault("concurrency", "100"));
-    duration = Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "30")));
-    warmup = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "10")));
-    hot = options.containsKey("hot");
+  private Bench(Options options) {
+    this.options = options;
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = new TreeMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String key = args[i].replaceFirst("^--", "");
-      boolean flag = i + 1 >= args.length || args[i + 1].startsWith("--");
-      options.put(key, flag ? "true" : args[++i]);
+    if (java.util.Arrays.asList(args).contains("--help")) {
+      System.out.println(USAGE);
+      System.out.println(HELP);
+      return;
     }
-    new Bench(options).runAll();
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+      return;
+    }
+    System.exit(new Bench(options).runAll());
   }
 
-  private void runAll() throws Exception {
+  private int runAll() throws Exception {
+    PostgresComparison postgres = options.comparePostgres() ? new PostgresComparison(options) : null;
+    if (postgres != null && !postgres.available()) {
+      return 4;
+    }
     try {
       get("/accounts/bench-probe");
     } catch (IOException e) {
-      System.err.println("No ledger answers at " + url + ": start one first (./ledger dev), or pass --url.");
-      System.exit(1);
+      System.err.println("No ledger answers at " + options.url() + ": start one first (./ledger dev), or pass --url.");
+      return 1;
     }
-    System.out.printf("bench run %s: %d accounts, concurrency %d, %ds warm-up + %ds, %s%n", run, accounts,
-        concurrency, warmup.toSeconds(), duration.toSeconds(), hot ? "hot account" : "random pairs");
+    System.out.printf("bench run %s: %s%n", run, options.describe());
     setUp();
-    drive(warmup, false);
-    Histogram result = drive(duration, true);
-    report(result);
-    checkConservation();
+    drive(options.warmup(), false);
+    Histogram latency = drive(options.duration(), true);
+    Result ledger = report(latency);
+    if (options.plot() != null) {
+      LatencyPlot.write(latency, Path.of(options.plot()), "ledger: " + options.describe());
+      System.out.println("latency plot written to " + options.plot());
+    }
+    boolean s1 = checkConservation();
+    if (postgres != null) {
+      Result pg = postgres.run();
+      if (pg == null) {
+        return 4;
+      }
+      Result.printComparison(ledger, pg, options);
+    }
+    return s1 ? 0 : 3;
   }
 
   private String account(int i) {
     return "b" + run + "-" + i;
   }
 
-  private void setUp() throws Exception {
-    post("/accounts", "{\"id\":\"" + operator() + "\",\"currency\":\"USD\",\"min_balance\":null}");
-    parallel(accounts, i -> post("/accounts", "{\"id\":\"" + account(i) + "\",\"currency\":\"USD\"}"));
-    parallel(accounts, i -> fund(account(i)));
-    System.out.printf("created and funded %d accounts%n", accounts);
-  }
-
-  /** Funding all debits one operator account: a refused attempt is retried under a new id. */
-  private Object fund(String account) {
-    for (int attempt = 0; attempt < 20; attempt++) {
-      String outcome = transfer("fund-" + account + "-" + attempt, operator(), account, 1_000_000_000L, "");
-      if (outcome.equals("posted")) {
-        return outcome;
-      }
-    }
-    throw new IllegalStateException("could not fund " + account);
-  }
-
   private String operator() {
     return "b" + run + "-operator";
   }
 
-  /** Closed loop: each worker sends its next transfer when the previous one answered. */
+  private void setUp() throws Exception {
+    post("/accounts", "{\"id\":\"" + operator() + "\",\"currency\":\"USD\",\"min_balance\":null}");
+    parallel(options.accounts(), i -> post("/accounts", "{\"id\":\"" + account(i) + "\",\"currency\":\"USD\"}"));
+    // 16 accounts per funding transfer (one leg each, all debiting the operator): the operator
+    // is a hot account, so fewer, wider transfers fund 10,000 accounts in seconds.
+    parallel((options.accounts() + 15) / 16, i -> fund(i * 16, Math.min(options.accounts(), i * 16 + 16)));
+    System.out.printf("created and funded %d accounts%n", options.accounts());
+  }
+
+  /** A refused funding attempt (the operator is hot) is retried under a new id. */
+  private Object fund(int from, int to) {
+    StringBuilder legs = new StringBuilder();
+    for (int i = from; i < to; i++) {
+      legs.append(i == from ? "" : ",").append("{\"debit_account_id\":\"").append(operator())
+          .append("\",\"credit_account_id\":\"").append(account(i))
+          .append("\",\"amount\":1000000000,\"currency\":\"USD\"}");
+    }
+    for (int attempt = 0; attempt < 20; attempt++) {
+      String body = "{\"id\":\"fund-" + run + "-" + from + "-" + attempt + "\",\"legs\":[" + legs + "]}";
+      if (postTransfer("/transfers", body).statusCode() / 100 == 2) {
+        return null;
+      }
+    }
+    throw new IllegalStateException("could not fund accounts " + from + ".." + to);
+  }
+
+  /**
+   * Runs the workload for a length of time; returns the latency histogram (microseconds) of the
+   * requests. Closed loop: each worker sends its next request when the previous one answered.
+   * Open loop: request k is due at start + k / rate; a worker takes the next due request, waits
+   * for its time, and its latency counts from that time.
+   */
   private Histogram drive(Duration length, boolean measured) throws Exception {
     Recorder recorder = new Recorder(3);
     Histogram total = new Histogram(3);
-    long end = System.nanoTime() + length.toNanos();
-    String metadata = ",\"metadata\":{\"note\":\"" + "x".repeat(118) + "\"}";
-    ExecutorService workers = Executors.newFixedThreadPool(concurrency);
+    LongAdder transfers = new LongAdder();
+    long start = System.nanoTime();
+    long end = start + length.toNanos();
+    AtomicLong due = new AtomicLong();
+    double intervalNanos = options.rate() > 0 ? 1e9 * options.batch() / options.rate() : 0;
+    ExecutorService workers = Executors.newFixedThreadPool(options.concurrency());
     List<Future<?>> running = new ArrayList<>();
-    for (int w = 0; w < concurrency; w++) {
+    for (int w = 0; w < options.concurrency(); w++) {
       running.add(workers.submit(() -> {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        while (System.nanoTime() < end) {
-          int a = hot ? 0 : random.nextInt(accounts);
-          int b = (a + 1 + random.nextInt(accounts - 1)) % accounts;
-          long start = System.nanoTime();
-          String outcome = transfer(run + "-" + sequence.incrementAndGet(), account(a), account(b),
-              1 + random.nextInt(100), metadata);
-          recorder.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+        while (true) {
+          long scheduled = System.nanoTime();
+          if (intervalNanos > 0) {
+            scheduled = start + (long) (due.getAndIncrement() * intervalNanos);
+            long wait = scheduled - System.nanoTime();
+            if (wait > 0) {
+              TimeUnit.NANOSECONDS.sleep(wait);
+            }
+          }
+          if (scheduled >= end) {
+            return null;
+          }
+          List<String> results = options.batch() > 1 ? batch() : List.of(single());
+          recorder.recordValue(Math.max(1, (System.nanoTime() - scheduled) / 1000));
+          transfers.add(results.size());
           if (measured) {
-            outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+            results.forEach(outcome -> outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment());
           }
         }
-        return null;
       }));
     }
-    long started = System.nanoTime();
+    long lastTransfers = 0;
     while (System.nanoTime() < end) {
-      Thread.sleep(1000);
+      Thread.sleep(Math.min(1000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
       Histogram interval = recorder.getIntervalHistogram();
       total.add(interval);
-      System.out.printf("%s %3ds  %7.0f transfers/s  p50 %6.1f ms  p99 %6.1f ms%n", measured ? "run   " : "warmup",
-          (System.nanoTime() - started) / 1_000_000_000L, interval.getTotalCount() / 1.0,
+      long sum = transfers.sum();
+      System.out.printf("%s %3ds  %7d transfers/s  p50 %7.1f ms  p99 %7.1f ms%n", measured ? "run   " : "warmup",
+          (System.nanoTime() - start) / 1_000_000_000L, sum - lastTransfers,
           interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0);
+      lastTransfers = sum;
     }
     for (Future<?> f : running) {
       f.get();
@@ -148,25 +205,95 @@ public final class Bench {
     return total;
   }
 
-  private void report(Histogram h) {
-    double seconds = duration.toMillis() / 1000.0;
+  private String transferJson(String id) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    int n = options.accounts();
+    int a = options.hot() ? 0 : random.nextInt(n);
+    int b = (a + 1 + random.nextInt(n - 1)) % n;
+    if (options.hot() && random.nextBoolean()) { // the hot account is debited or credited
+      int t = a;
+      a = b;
+      b = t;
+    }
+    return "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + account(a) + "\",\"credit_account_id\":\""
+        + account(b) + "\",\"amount\":" + (1 + random.nextInt(100)) + ",\"currency\":\"USD\"" + METADATA + "}";
+  }
+
+  /** One transfer per request: "posted", or "<status> <code>", or "unknown" after 50 unknown outcomes. */
+  private String single() {
+    HttpResponse<String> r = postTransfer("/transfers", transferJson(run + "-" + sequence.incrementAndGet()));
+    return r == null ? "unknown" : r.statusCode() / 100 == 2 ? "posted" : r.statusCode() + " " + errorCode(r.body());
+  }
+
+  /** N transfers per request: the outcome of each element of the answer. */
+  private List<String> batch() {
+    StringBuilder body = new StringBuilder("{\"transfers\":[");
+    for (int i = 0; i < options.batch(); i++) {
+      body.append(i == 0 ? "" : ",").append(transferJson(run + "-" + sequence.incrementAndGet()));
+    }
+    HttpResponse<String> r = postTransfer("/transfers/batch", body.append("]}").toString());
+    List<String> results = new ArrayList<>(options.batch());
+    if (r == null || r.statusCode() != 200) {
+      String outcome = r == null ? "unknown" : r.statusCode() + " " + errorCode(r.body());
+      for (int i = 0; i < options.batch(); i++) {
+        results.add(outcome);
+      }
+      return results;
+    }
+    try {
+      for (JsonNode result : JSON.readTree(r.body()).path("results")) {
+        String status = result.path("status").asText();
+        results.add(status.equals("posted") ? status : status + " " + result.path("error").path("code").asText());
+      }
+    } catch (IOException e) {
+      results.add("unreadable batch answer");
+    }
+    return results;
+  }
+
+  private static String errorCode(String body) {
+    try {
+      return JSON.readTree(body).path("error").path("code").asText();
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  /** Posts a transfer (or batch); retries an unknown outcome (503, I/O error) with the same body. */
+  private HttpResponse<String> postTransfer(String path, String body) {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(options.url() + path))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+        if (r.statusCode() != 503) {
+          return r;
+        }
+      } catch (IOException e) {
+        // unknown outcome: retry with the same ids
+      }
+    }
+    return null;
+  }
+
+  private Result report(Histogram h) {
+    double seconds = options.duration().toMillis() / 1000.0;
     long posted = outcomes.getOrDefault("posted", new LongAdder()).sum();
-    System.out.printf("%nthroughput %.0f transfers/s posted (%d posted, %d requests in %.0f s, concurrency %d)%n",
-        posted / seconds, posted, h.getTotalCount(), seconds, concurrency);
-    System.out.printf("latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
-        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0,
-        h.getValueAtPercentile(99) / 1000.0, h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
+    Result result = Result.of(posted / seconds, h);
+    System.out.printf("%nthroughput %.0f transfers/s posted (%d posted, %d requests in %.0f s)%n", result.tps(),
+        posted, h.getTotalCount(), seconds);
+    System.out.printf("latency ms per request  %s%n", result.latencies());
     Map<String, Long> counts = new TreeMap<>();
     outcomes.forEach((k, v) -> counts.put(k, v.sum()));
     System.out.println("outcomes " + counts);
+    return result;
   }
 
   /** S1 over the accounts of this run (money moved only among them and their operator). */
-  private void checkConservation() throws Exception {
+  private boolean checkConservation() throws Exception {
     Thread.sleep(2000); // let the last posts reach the accounts
     long[] sums = new long[4];
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < accounts; i++) {
+    for (int i = 0; i < options.accounts(); i++) {
       ids.add(account(i));
     }
     ids.add(operator());
@@ -178,41 +305,18 @@ public final class Bench {
       sums[3] += a.get("credits_pending").asLong();
     }
     boolean holds = sums[0] == sums[1] && sums[2] == sums[3];
-    System.out.printf("S1 %s: debits_posted %d = credits_posted %d, debits_pending %d = credits_pending %d%n",
-        holds ? "holds" : "BROKEN", sums[0], sums[1], sums[2], sums[3]);
-    if (!holds) {
-      System.exit(3);
-    }
-  }
-
-  /** Sends one transfer; retries an unknown outcome (503, I/O) with the same id. Returns its outcome. */
-  private String transfer(String id, String debit, String credit, long amount, String extra) {
-    String body = "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + debit + "\",\"credit_account_id\":\"" + credit
-        + "\",\"amount\":" + amount + ",\"currency\":\"USD\"" + extra + "}";
-    for (int attempt = 0; attempt < 50; attempt++) {
-      try {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url + "/transfers"))
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
-        if (r.statusCode() == 201 || r.statusCode() == 200) {
-          return "posted";
-        }
-        if (r.statusCode() != 503) {
-          return r.statusCode() + " " + JSON.readTree(r.body()).path("error").path("code").asText();
-        }
-      } catch (IOException e) {
-        // unknown outcome: retry with the same id
-      }
-    }
-    return "unknown";
+    System.out.printf("S1 %s over %d accounts: debits_posted %d = credits_posted %d, debits_pending %d = credits_pending %d%n",
+        holds ? "holds" : "BROKEN", ids.size(), sums[0], sums[1], sums[2], sums[3]);
+    return holds;
   }
 
   private String post(String path, String body) throws IOException {
-    return send(HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
+    return send(HttpRequest.newBuilder(URI.create(options.url() + path)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body))).body();
   }
 
   private String get(String path) throws IOException {
-    return send(HttpRequest.newBuilder(URI.create(url + path)).GET()).body();
+    return send(HttpRequest.newBuilder(URI.create(options.url() + path)).GET()).body();
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) throws IOException {
