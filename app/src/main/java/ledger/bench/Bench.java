@@ -225,29 +225,43 @@ public final class Bench {
     return r == null ? "unknown" : r.statusCode() / 100 == 2 ? "posted" : r.statusCode() + " " + errorCode(r.body());
   }
 
-  /** N transfers per request: the outcome of each element of the answer. */
+  /**
+   * N transfers per request: the outcome of each element. Elements answered `unavailable`
+   * (outcome unknown) are sent again, same ids, in a smaller batch, as a client must.
+   */
   private List<String> batch() {
-    StringBuilder body = new StringBuilder("{\"transfers\":[");
+    List<String> pending = new ArrayList<>();
     for (int i = 0; i < options.batch(); i++) {
-      body.append(i == 0 ? "" : ",").append(transferJson(run + "-" + sequence.incrementAndGet()));
+      pending.add(transferJson(run + "-" + sequence.incrementAndGet()));
     }
-    HttpResponse<String> r = postTransfer("/transfers/batch", body.append("]}").toString());
     List<String> results = new ArrayList<>(options.batch());
-    if (r == null || r.statusCode() != 200) {
-      String outcome = r == null ? "unknown" : r.statusCode() + " " + errorCode(r.body());
-      for (int i = 0; i < options.batch(); i++) {
-        results.add(outcome);
+    for (int attempt = 0; attempt < 20 && !pending.isEmpty(); attempt++) {
+      HttpResponse<String> r = postTransfer("/transfers/batch", "{\"transfers\":[" + String.join(",", pending) + "]}");
+      if (r == null || r.statusCode() != 200) {
+        String outcome = r == null ? "unknown" : r.statusCode() + " " + errorCode(r.body());
+        pending.forEach(t -> results.add(outcome));
+        return results;
       }
-      return results;
-    }
-    try {
-      for (JsonNode result : JSON.readTree(r.body()).path("results")) {
-        String status = result.path("status").asText();
-        results.add(status.equals("posted") ? status : status + " " + result.path("error").path("code").asText());
+      List<String> again = new ArrayList<>();
+      try {
+        int i = 0;
+        for (JsonNode result : JSON.readTree(r.body()).path("results")) {
+          String status = result.path("status").asText();
+          String code = result.path("error").path("code").asText();
+          if (code.equals("unavailable")) {
+            again.add(pending.get(i));
+          } else {
+            results.add(status.equals("posted") ? status : status + " " + code);
+          }
+          i++;
+        }
+      } catch (IOException e) {
+        results.add("unreadable batch answer");
+        return results;
       }
-    } catch (IOException e) {
-      results.add("unreadable batch answer");
+      pending = again;
     }
+    pending.forEach(t -> results.add("unknown"));
     return results;
   }
 

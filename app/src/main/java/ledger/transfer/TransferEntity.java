@@ -107,14 +107,26 @@ public final class TransferEntity
 
   // ---- behaviour ------------------------------------------------------------------------
 
+  /**
+   * journalPluginId: the journal of coordinators ("" for the default one); tagCount 0: their
+   * events are not tagged (the read side is built from account events).
+   */
   public record Settings(Duration prepareTimeout, Duration driveRetryInterval, Duration driveRetryMax,
-                         int tagCount) {
+                         int tagCount, String journalPluginId) {
+    public Settings(Duration prepareTimeout, Duration driveRetryInterval, Duration driveRetryMax, int tagCount) {
+      this(prepareTimeout, driveRetryInterval, driveRetryMax, tagCount, "");
+    }
+
     public static Settings fromConfig(com.typesafe.config.Config root) {
+      String plugin = root.getString("ledger.transfer.journal-plugin");
+      String tagsEnabled = plugin.replaceAll("\\.journal$", "") + ".events-by-tag.enabled";
+      boolean tagged = plugin.isEmpty() || !root.hasPath(tagsEnabled) || root.getBoolean(tagsEnabled);
       return new Settings(
           root.getDuration("ledger.transfer.prepare-timeout"),
           root.getDuration("ledger.transfer.drive-retry-interval"),
           root.getDuration("ledger.transfer.drive-retry-max"),
-          root.getInt("ledger.projection.tag-count"));
+          tagged ? root.getInt("ledger.projection.tag-count") : 0,
+          plugin);
     }
   }
 
@@ -174,7 +186,12 @@ public final class TransferEntity
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(tag(transferId, settings.tagCount()));
+    return settings.tagCount() == 0 ? Set.of() : Set.of(tag(transferId, settings.tagCount()));
+  }
+
+  @Override
+  public String journalPluginId() {
+    return settings.journalPluginId();
   }
 
   /** A transfer has at most two events and is never snapshotted: skip the snapshot read. */

@@ -29,7 +29,8 @@ public final class TestNodes {
   /** The same, journaling to Akka's in-memory persistence testkit instead of Cassandra. */
   public static Config inMemoryNode() {
     Config inMemory = PersistenceTestKitPlugin.getInstance().config()
-        .withFallback(PersistenceTestKitSnapshotPlugin.config());
+        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\""));
     return inMemory.withFallback(singleNode(Map.of())).resolve();
   }
 
