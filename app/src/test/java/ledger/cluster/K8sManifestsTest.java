@@ -1,0 +1,408 @@
+package ledger.cluster;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.Assume;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * The Kubernetes manifests (k8s/) agree with the configuration the nodes load: the ports and
+ * their names, the labels Kubernetes API discovery selects, the probe paths, the environment
+ * variables application.conf reads, RBAC, rolling updates, disruption budget, shutdown time,
+ * Cassandra's datacenter and replicas, and the lease-majority overlay. Renders them with
+ * `kubectl kustomize` when kubectl is installed.
+ */
+public class K8sManifestsTest {
+  private static final Path K8S = Path.of(System.getProperty("ledger.test.k8s-dir", "../k8s"));
+  private static final YAMLMapper YAML = new YAMLMapper();
+  /** Read by the JVM itself, not by application.conf. */
+  private static final Set<String> JVM_VARIABLES = Set.of("JAVA_TOOL_OPTIONS");
+  private static final String POD_IP = "10.1.2.3";
+
+  private static Config config;
+  private static List<JsonNode> base;
+  private static JsonNode deployment;
+  private static JsonNode container;
+
+  @BeforeClass
+  public static void load() {
+    config = ConfigFactory.load();
+    base = documents(K8S.resolve("base"));
+    deployment = resource(base, "Deployment", "ledger");
+    container = deployment.at("/spec/template/spec/containers/0");
+    assertEquals("one container per ledger pod", 1, deployment.at("/spec/template/spec/containers").size());
+  }
+
+  @Test
+  public void kustomizationsListEveryManifest() {
+    assertEquals(yamlFiles(K8S.resolve("base")), listed(K8S.resolve("base"), "resources"));
+    Set<String> lease = listed(K8S.resolve("lease-majority"), "resources");
+    lease.remove("../base");
+    lease.addAll(listed(K8S.resolve("lease-majority"), "patches"));
+    assertEquals(yamlFiles(K8S.resolve("lease-majority")), lease);
+  }
+
+  @Test
+  public void containerPortsAreTheConfiguredPorts() {
+    Map<String, Integer> ports = containerPorts();
+    assertEquals(Integer.valueOf(config.getInt("ledger.http.port")), ports.get("http"));
+    assertEquals(Integer.valueOf(config.getInt("akka.remote.artery.canonical.port")), ports.get("remoting"));
+    String managementName = config.getString("akka.management.cluster.bootstrap.contact-point-discovery.port-name");
+    assertEquals("bootstrap probes the port named " + managementName,
+        Integer.valueOf(config.getInt("akka.management.http.port")), ports.get(managementName));
+  }
+
+  @Test
+  public void podLabelsAreWhatKubernetesApiDiscoverySelects() {
+    String discovery = "akka.management.cluster.bootstrap.contact-point-discovery.";
+    assertEquals("kubernetes-api", config.getString(discovery + "discovery-method"));
+    Map<String, String> selector = parseSelector(String.format(
+        config.getString("akka.discovery.kubernetes-api.pod-label-selector"),
+        config.getString(discovery + "service-name")));
+    assertFalse(selector.isEmpty());
+    JsonNode labels = deployment.at("/spec/template/metadata/labels");
+    selector.forEach((key, value) -> assertEquals("pod label " + key, value, labels.path(key).asText(null)));
+    deployment.at("/spec/selector/matchLabels").fields().forEachRemaining(
+        e -> assertEquals(e.getValue(), labels.get(e.getKey())));
+    for (JsonNode other : base) {
+      JsonNode otherLabels = other.at("/spec/template/metadata/labels");
+      if (other != deployment && otherLabels.isObject()) {
+        assertFalse("discovery must not find the pods of " + other.at("/metadata/name").asText(),
+            selector.entrySet().stream().allMatch(e -> e.getValue().equals(otherLabels.path(e.getKey()).asText(null))));
+      }
+    }
+  }
+
+  @Test
+  public void probesAskAkkaManagementForReadinessAndLiveness() {
+    String readiness = "/" + config.getString("akka.management.health-checks.readiness-path");
+    String liveness = "/" + config.getString("akka.management.health-checks.liveness-path");
+    assertEquals("/ready", readiness);
+    assertEquals("/alive", liveness);
+    assertManagementProbe("readinessProbe", readiness);
+    assertManagementProbe("livenessProbe", liveness);
+    if (container.has("startupProbe")) {
+      assertManagementProbe("startupProbe", liveness);
+    }
+  }
+
+  @Test
+  public void everyEnvironmentVariableIsOneApplicationConfReads() {
+    Config unset = resolveApplicationConf(Map.of());
+    Map<String, String> env = environment(container);
+    for (String name : env.keySet()) {
+      if (!JVM_VARIABLES.contains(name)) {
+        assertFalse(name + " changes nothing in application.conf",
+            unset.equals(resolveApplicationConf(Map.of(name, "set-by-" + name))));
+      }
+    }
+    Config deployed = resolveApplicationConf(env);
+    assertEquals("status.podIP", envField(container, "LEDGER_HOSTNAME"));
+    assertEquals(POD_IP, deployed.getString("akka.remote.artery.canonical.hostname"));
+    assertEquals(POD_IP, deployed.getString("akka.management.http.hostname"));
+    assertEquals("a new cluster waits for every replica", deployment.at("/spec/replicas").asInt(),
+        deployed.getInt("akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"));
+    assertTrue(env.getOrDefault("JAVA_TOOL_OPTIONS", "").contains("-XX:MaxRAMPercentage="));
+    assertTrue("memory limit for MaxRAMPercentage", container.at("/resources/limits/memory").isTextual());
+    assertTrue(container.at("/resources/requests/cpu").isTextual());
+    assertContactPointsAreEveryCassandraPod(deployed.getString("ledger.cassandra.contact-points"));
+  }
+
+  @Test
+  public void rbacLetsDiscoveryReadPods() {
+    String account = deployment.at("/spec/template/spec/serviceAccountName").asText();
+    assertNotNull(resource(base, "ServiceAccount", account));
+    assertTrue("a role bound to " + account + " reads pods",
+        boundRoles(base, account).stream().anyMatch(role -> grants(role, "", "pods", "get", "list", "watch")));
+  }
+
+  @Test
+  public void rollingUpdatesStartTheNewPodBeforeStoppingAnOldOne() {
+    JsonNode strategy = deployment.at("/spec/strategy");
+    assertEquals("RollingUpdate", strategy.path("type").asText());
+    assertEquals("0", strategy.at("/rollingUpdate/maxUnavailable").asText());
+    assertEquals("1", strategy.at("/rollingUpdate/maxSurge").asText());
+  }
+
+  @Test
+  public void disruptionBudgetAndServiceSelectTheLedgerPods() {
+    JsonNode matchLabels = deployment.at("/spec/selector/matchLabels");
+    JsonNode budget = resource(base, "PodDisruptionBudget", "ledger");
+    assertEquals(matchLabels, budget.at("/spec/selector/matchLabels"));
+    assertEquals(1, budget.at("/spec/maxUnavailable").asInt());
+    JsonNode service = resource(base, "Service", "ledger");
+    assertEquals(matchLabels, service.at("/spec/selector"));
+    assertEquals("http", service.at("/spec/ports/0/targetPort").asText());
+    assertEquals(config.getInt("ledger.http.port"), service.at("/spec/ports/0/port").asInt());
+  }
+
+  /** SIGKILL must not cut coordinated shutdown short, even when every phase takes its timeout. */
+  @Test
+  public void gracePeriodOutlastsCoordinatedShutdown() {
+    Config shutdown = config.getConfig("akka.coordinated-shutdown");
+    Duration total = Duration.ZERO;
+    for (String phase : shutdown.getObject("phases").keySet()) {
+      Config settings = shutdown.getConfig(ConfigUtil.joinPath("phases", phase));
+      total = total.plus(settings.hasPath("timeout") ? settings.getDuration("timeout")
+          : shutdown.getDuration("default-phase-timeout"));
+    }
+    long grace = deployment.at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
+    assertTrue("terminationGracePeriodSeconds " + grace + " < coordinated shutdown " + total,
+        Duration.ofSeconds(grace).compareTo(total) >= 0);
+  }
+
+  @Test
+  public void cassandraHasTheDatacenterAndReplicasOfTheKeyspace() {
+    JsonNode cassandra = resource(base, "StatefulSet", "cassandra");
+    JsonNode headless = resource(base, "Service", cassandra.at("/spec/serviceName").asText());
+    assertEquals("None", headless.at("/spec/clusterIP").asText());
+    assertTrue(cassandra.at("/spec/volumeClaimTemplates/0/spec/resources/requests/storage").isTextual());
+    String datacenter = config.getString("ledger.cassandra.local-datacenter");
+    assertEquals(datacenter, environment(cassandra.at("/spec/template/spec/containers/0")).get("CASSANDRA_DC"));
+    Matcher factor = Pattern.compile("'" + Pattern.quote(datacenter) + "'\\s*:\\s*(\\d+)")
+        .matcher(config.getString("ledger.cassandra.replication"));
+    assertTrue("replication names " + datacenter, factor.find());
+    assertEquals(3, Integer.parseInt(factor.group(1)));
+    assertEquals("replication factor = Cassandra nodes", 3, cassandra.at("/spec/replicas").asInt());
+    assertEquals("QUORUM", config.getString("ledger.cassandra.consistency"));
+  }
+
+  @Test
+  public void leaseMajorityOverlaySwitchesTheStrategyAndGrantsTheLease() throws Exception {
+    List<JsonNode> overlay = documents(K8S.resolve("lease-majority"));
+    JsonNode patch = resource(overlay, "Deployment", "ledger");
+    Config leased = resolveApplicationConf(environment(patch.at("/spec/template/spec/containers/0")))
+        .withFallback(ConfigFactory.defaultReference());
+    String sbr = "akka.cluster.split-brain-resolver.";
+    assertEquals("keep-majority", config.getString(sbr + "active-strategy"));
+    assertEquals("lease-majority", leased.getString(sbr + "active-strategy"));
+    String lease = leased.getString(sbr + "lease-majority.lease-implementation");
+    assertEquals("akka.coordination.lease.kubernetes", lease);
+    Class.forName(leased.getString(lease + ".lease-class"));
+    assertNotNull(resource(overlay, "CustomResourceDefinition", "leases.akka.io"));
+    String account = deployment.at("/spec/template/spec/serviceAccountName").asText();
+    assertTrue("a role bound to " + account + " takes the lease", boundRoles(overlay, account).stream()
+        .anyMatch(role -> grants(role, "akka.io", "leases", "get", "create", "update")));
+  }
+
+  @Test
+  public void kustomizeRendersBothVariants() throws Exception {
+    Assume.assumeTrue("kubectl is not on the PATH", onPath("kubectl"));
+    List<JsonNode> plain = kustomize(K8S);
+    List<JsonNode> leased = kustomize(K8S.resolve("lease-majority"));
+    assertFalse(environment(resource(plain, "Deployment", "ledger").at("/spec/template/spec/containers/0"))
+        .containsKey("LEDGER_SBR_STRATEGY"));
+    assertEquals("lease-majority", environment(resource(leased, "Deployment", "ledger")
+        .at("/spec/template/spec/containers/0")).get("LEDGER_SBR_STRATEGY"));
+    for (JsonNode doc : leased) {
+      String kind = doc.path("kind").asText();
+      if (!kind.equals("Namespace") && !kind.equals("CustomResourceDefinition")) {
+        assertEquals(kind + " in namespace ledger", "ledger", doc.at("/metadata/namespace").asText());
+      }
+    }
+  }
+
+  private void assertManagementProbe(String probe, String path) {
+    JsonNode get = container.path(probe).path("httpGet");
+    assertEquals(probe + " path", path, get.path("path").asText());
+    JsonNode port = get.path("port");
+    int number = port.isInt() ? port.asInt() : containerPorts().getOrDefault(port.asText(), -1);
+    assertEquals(probe + " on the management port", config.getInt("akka.management.http.port"), number);
+  }
+
+  /** Each host:port is a StatefulSet pod's stable name (pod.service) and the CQL port; all pods. */
+  private static void assertContactPointsAreEveryCassandraPod(String contactPoints) {
+    JsonNode cassandra = resource(base, "StatefulSet", "cassandra");
+    String service = cassandra.at("/spec/serviceName").asText();
+    int cql = -1;
+    for (JsonNode port : resource(base, "Service", service).at("/spec/ports")) {
+      cql = port.path("name").asText().equals("cql") ? port.path("port").asInt() : cql;
+    }
+    Set<String> expected = new HashSet<>();
+    for (int i = 0; i < cassandra.at("/spec/replicas").asInt(); i++) {
+      expected.add("cassandra-" + i + "." + service + ":" + cql);
+    }
+    assertEquals(expected, Set.of(contactPoints.split(",")));
+  }
+
+  private static Map<String, Integer> containerPorts() {
+    Map<String, Integer> ports = new HashMap<>();
+    container.path("ports").forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
+    return ports;
+  }
+
+  /** Name to value; a value from the downward API (status.podIP) stands as {@link #POD_IP}. */
+  private static Map<String, String> environment(JsonNode container) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (JsonNode variable : container.path("env")) {
+      String value = variable.has("value") ? variable.path("value").asText() : POD_IP;
+      env.put(variable.path("name").asText(), value);
+    }
+    return env;
+  }
+
+  private static String envField(JsonNode container, String name) {
+    for (JsonNode variable : container.path("env")) {
+      if (variable.path("name").asText().equals(name)) {
+        return variable.at("/valueFrom/fieldRef/fieldPath").asText(null);
+      }
+    }
+    throw new AssertionError(name + " is not set");
+  }
+
+  /**
+   * application.conf as a pod with these environment variables resolves it: a `${?NAME}` finds a
+   * root-level NAME before the real environment, so the variables are given as root keys.
+   */
+  private static Config resolveApplicationConf(Map<String, String> env) {
+    Config resolved = ConfigFactory.parseMap(env)
+        .withFallback(ConfigFactory.parseResources("application.conf"))
+        .resolve();
+    for (String name : env.keySet()) {
+      resolved = resolved.withoutPath(name);
+    }
+    return resolved;
+  }
+
+  private static Map<String, String> parseSelector(String selector) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String term : selector.split(",")) {
+      String[] kv = term.split("=", 2);
+      assertEquals("only key=value selectors: " + selector, 2, kv.length);
+      labels.put(kv[0].strip(), kv[1].strip());
+    }
+    return labels;
+  }
+
+  private static List<JsonNode> boundRoles(List<JsonNode> docs, String serviceAccount) {
+    List<JsonNode> roles = new ArrayList<>();
+    for (JsonNode binding : docs) {
+      if (!binding.path("kind").asText().equals("RoleBinding")) {
+        continue;
+      }
+      boolean toAccount = false;
+      for (JsonNode subject : binding.path("subjects")) {
+        toAccount |= subject.path("kind").asText().equals("ServiceAccount")
+            && subject.path("name").asText().equals(serviceAccount);
+      }
+      if (toAccount && binding.at("/roleRef/kind").asText().equals("Role")) {
+        roles.add(resource(docs, "Role", binding.at("/roleRef/name").asText()));
+      }
+    }
+    return roles;
+  }
+
+  private static boolean grants(JsonNode role, String apiGroup, String resource, String... verbs) {
+    for (JsonNode rule : role.path("rules")) {
+      Set<String> ruleVerbs = texts(rule.path("verbs"));
+      if (texts(rule.path("apiGroups")).contains(apiGroup) && texts(rule.path("resources")).contains(resource)
+          && ruleVerbs.containsAll(List.of(verbs))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Set<String> texts(JsonNode array) {
+    Set<String> values = new HashSet<>();
+    array.forEach(v -> values.add(v.asText()));
+    return values;
+  }
+
+  private static JsonNode resource(List<JsonNode> docs, String kind, String name) {
+    return docs.stream()
+        .filter(d -> d.path("kind").asText().equals(kind) && d.at("/metadata/name").asText().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+  }
+
+  /** Every document of every YAML file in the folder, kustomization.yaml aside. */
+  private static List<JsonNode> documents(Path dir) {
+    List<JsonNode> docs = new ArrayList<>();
+    for (String file : yamlFiles(dir)) {
+      try {
+        docs.addAll(YAML.readerFor(JsonNode.class).<JsonNode>readValues(dir.resolve(file).toFile()).readAll());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    docs.removeIf(JsonNode::isNull);
+    return docs;
+  }
+
+  private static Set<String> yamlFiles(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      Set<String> names = new HashSet<>();
+      files.map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml"))
+          .forEach(names::add);
+      return names;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Set<String> listed(Path dir, String field) {
+    Set<String> entries = new HashSet<>();
+    try {
+      for (JsonNode entry : YAML.readTree(dir.resolve("kustomization.yaml").toFile()).path(field)) {
+        entries.add(entry.isTextual() ? entry.asText() : entry.path("path").asText());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return entries;
+  }
+
+  private static List<JsonNode> kustomize(Path dir) throws Exception {
+    File errors = File.createTempFile("kustomize", ".err");
+    try {
+      Process process = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectError(errors).start();
+      byte[] out = process.getInputStream().readAllBytes();
+      assertTrue("kubectl kustomize " + dir + " finishes", process.waitFor(60, TimeUnit.SECONDS));
+      assertEquals("kubectl kustomize " + dir + ": " + Files.readString(errors.toPath()), 0, process.exitValue());
+      List<JsonNode> docs = YAML.readerFor(JsonNode.class)
+          .<JsonNode>readValues(new String(out, StandardCharsets.UTF_8)).readAll();
+      assertFalse(docs.isEmpty());
+      return docs;
+    } finally {
+      errors.delete();
+    }
+  }
+
+  private static boolean onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
