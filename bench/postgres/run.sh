@@ -5,14 +5,18 @@
 # (fsync on, synchronous_commit on). Installs nothing: it says what is missing.
 #
 #   bench/postgres/run.sh --check
-#   bench/postgres/run.sh --accounts N --concurrency C --duration S --warmup S [--hot] [--data DIR]
+#   bench/postgres/run.sh --accounts N --concurrency C --duration S --warmup S [--hot] [--batch N] [--data DIR]
+#
+# --batch N: N transfers per transaction (the ledger's POST /transfers/batch); latency is per
+# transaction. Its updates take row locks in no global order, so concurrent batches can
+# deadlock: pgbench retries those (--max-tries), and the retries count in the latency.
 #
 # Prints pgbench's progress, then one line:
 #   RESULT tps=<posted/s> p50=<ms> p90=<ms> p99=<ms> p999=<ms> max=<ms> transfers=<n> failed=<n>
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-ACCOUNTS=10000 CONCURRENCY=100 DURATION=30 WARMUP=10 HOT=0 CHECK="" PORT=""
+ACCOUNTS=10000 CONCURRENCY=100 DURATION=30 WARMUP=10 HOT=0 BATCH=1 CHECK="" PORT=""
 DATA="$ROOT/data/bench-postgres"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +25,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --hot) HOT=1; shift ;;
+    --batch) BATCH="$2"; shift 2 ;;
     --data) DATA="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --check) CHECK=yes; shift ;;
@@ -65,11 +70,26 @@ trap stop EXIT
    -c max_connections=$((CONCURRENCY + 20)) -c shared_buffers=256MB" >/dev/null
 PG=(-h 127.0.0.1 -p "$PORT" -U postgres)
 PGOPTIONS="-c client_min_messages=warning" psql "${PG[@]}" -q -v ON_ERROR_STOP=1 -v naccounts="$ACCOUNTS" -f "$HERE/schema.sql" postgres >/dev/null
-echo "postgres bench: PostgreSQL on port $PORT, $ACCOUNTS accounts, $CONCURRENCY clients, ${WARMUP}s warm-up + ${DURATION}s, $([ $HOT = 1 ] && echo 'hot account' || echo 'random pairs')"
+echo "postgres bench: PostgreSQL on port $PORT, $ACCOUNTS accounts, $CONCURRENCY clients, ${WARMUP}s warm-up + ${DURATION}s, $([ $HOT = 1 ] && echo 'hot account' || echo 'random pairs')$([ "$BATCH" -gt 1 ] && echo ", $BATCH transfers per transaction")"
+SCRIPT="$HERE/transfer.sql" RETRIES=()
+if [ "$BATCH" -gt 1 ]; then
+  # The same transfer BATCH times in one transaction, ids <client>-<n>-<k>.
+  SCRIPT="$DATA/transfer-batch.sql" RETRIES=(--max-tries=10)
+  {
+    echo '\set n :n + 1'
+    echo 'BEGIN;'
+    for k in $(seq 1 "$BATCH"); do
+      grep -v -e '^--' -e '^\\set n ' -e '^BEGIN;' -e '^END;' "$HERE/transfer.sql" \
+        | sed "s/:n::bigint, :a::bigint/:n::bigint || '-$k', :a::bigint/"
+    done
+    echo 'END;'
+  } > "$SCRIPT"
+  [ ${#RUNAS[@]} -gt 0 ] && chmod 644 "$SCRIPT"
+fi
 THREADS=$(( $(nproc) < CONCURRENCY ? $(nproc) : CONCURRENCY ))
 pgbench_run() { # first-n seconds [more pgbench options]
   local first="$1" seconds="$2"; shift 2
-  "$PGBENCH" "${PG[@]}" -n -M prepared -c "$CONCURRENCY" -j "$THREADS" -f "$HERE/transfer.sql" \
+  "$PGBENCH" "${PG[@]}" -n -M prepared -c "$CONCURRENCY" -j "$THREADS" -f "$SCRIPT" "${RETRIES[@]}" \
     -D naccounts="$ACCOUNTS" -D hot="$HOT" -D n="$first" -T "$seconds" "$@" postgres
 }
 if [ "$WARMUP" -gt 0 ]; then pgbench_run 0 "$WARMUP" >"$DATA/warmup.log" 2>&1 || { grep -m 5 -i error "$DATA/warmup.log" >&2; exit 1; }; fi
@@ -83,4 +103,4 @@ FAILED=$(cat "$LOGS"/tx* | awk '$3 !~ /^[0-9]+$/' | wc -l)
 cat "$LOGS"/tx* | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n > "$LOGS/latencies"
 N=$(wc -l < "$LOGS/latencies")
 pct() { awk -v n="$N" -v p="$1" 'BEGIN { k = int(n * p / 100); if (k < 1) k = 1; if (k > n) k = n } NR == k { printf "%.2f", $1 / 1000; exit }' "$LOGS/latencies"; }
-echo "RESULT tps=$(awk -v n="$N" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }') p50=$(pct 50) p90=$(pct 90) p99=$(pct 99) p999=$(pct 99.9) max=$(pct 100) transfers=$N failed=$FAILED"
+echo "RESULT tps=$(awk -v n="$N" -v b="$BATCH" -v d="$DURATION" 'BEGIN { printf "%.0f", n * b / d }') p50=$(pct 50) p90=$(pct 90) p99=$(pct 99) p999=$(pct 99.9) max=$(pct 100) transfers=$((N * BATCH)) failed=$FAILED"

@@ -42,6 +42,9 @@ final class PostgresComparison {
     if (options.hot()) {
       args.add("--hot");
     }
+    if (options.batch() > 1) {
+      args.addAll(List.of("--batch", Integer.toString(options.batch())));
+    }
     System.out.println();
     Map<String, String> result = new HashMap<>();
     if (execute(args, result) != 0 || !result.containsKey("tps")) {
