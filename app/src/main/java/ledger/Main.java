@@ -6,8 +6,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import ledger.cassandra.CassandraSchema;
 import ledger.cassandra.EmbeddedCassandra;
+import ledger.cluster.LocalCluster;
 
-/** Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema}. */
+/**
+ * Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema}, and for
+ * the local cluster of {@code ./ledger cluster}: {@code cassandra} (the embedded Cassandra alone,
+ * schema applied) and {@code local-node} (a node of the loopback cluster).
+ */
 public final class Main {
   private Main() {}
 
@@ -17,8 +22,11 @@ public final class Main {
       case "dev" -> dev();
       case "node" -> LedgerNode.start(asProcess(ConfigFactory.load()), Duration.ofSeconds(30));
       case "schema" -> System.out.println(CassandraSchema.render(ConfigFactory.load()));
+      case "cassandra" -> cassandra();
+      case "local-node" -> LedgerNode.start(asProcess(LocalCluster.nodeConfig(System.getenv("LEDGER_CONTACT_POINTS"))),
+          Duration.ofSeconds(30));
       default -> {
-        System.err.println("usage: Main dev|node|schema");
+        System.err.println("usage: Main dev|node|schema|cassandra|local-node");
         System.exit(2);
       }
     }
@@ -47,6 +55,21 @@ public final class Main {
         node.httpAddress().getHostString(), node.httpAddress().getPort(), mgmt, mgmt, cassandra.address(),
         cassandra.startedHere() ? "embedded" : "reused",
         cassandra.startedHere() ? ", then Cassandra" : "");
+  }
+
+  /** The local cluster's Cassandra: started (or reused), schema applied, stopped on SIGTERM. */
+  private static void cassandra() {
+    Config config = ConfigFactory.load("dev");
+    EmbeddedCassandra cassandra = EmbeddedCassandra.startOrReuse(devCassandra(config), Duration.ofMinutes(3));
+    Runtime.getRuntime().addShutdownHook(new Thread(cassandra::close, "stop-embedded-cassandra"));
+    CassandraSchema.apply(config);
+    System.out.printf("Cassandra is up on %s (%s), schema applied.%n", cassandra.address(),
+        cassandra.startedHere() ? "embedded" : "reused");
+    try {
+      Thread.currentThread().join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

@@ -54,6 +54,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
   }
 
+  public Settings settings() {
+    return settings;
+  }
+
   public boolean startedHere() {
     return process != null;
   }

@@ -35,6 +35,16 @@ public final class TestCassandra {
     return instance;
   }
 
+  /** Stops the test Cassandra (SIGTERM), keeping its data, ports and folder for {@link #restart()}. */
+  public static synchronized void stop() {
+    get().close();
+  }
+
+  /** Starts the stopped test Cassandra again on the same ports and data. */
+  public static synchronized void restart() {
+    instance = EmbeddedCassandra.startOrReuse(get().settings(), Duration.ofMinutes(3));
+  }
+
   /** The contact point of the test Cassandra, as {@code ledger.cassandra.contact-points} wants it. */
   public static String contactPoint() {
     EmbeddedCassandra c = get();

@@ -1,0 +1,537 @@
+package ledger.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Recovery time after a fault, measured from outside like a client sees it: transfers flow
+ * among accounts spread over every node's shards, a fault is injected (a node SIGKILLed, or
+ * Cassandra stopped), and for each account: the time from the fault to the first strongly
+ * consistent read of it (answered by its entity) sent after the fault that succeeds: probed
+ * every 100 ms, each probe waiting at most 1 s; and the time to the first transfer touching it
+ * sent after the fault and answered posted. Afterwards every unknown outcome (503, time-out,
+ * connection lost) is settled by sending the same transfer again, and the books are checked:
+ * every acknowledged transfer reads posted, every account's balance is exactly its funding plus
+ * the posted transfers, and S1 holds.
+ *
+ * <p>{@code ./ledger recovery} runs it against {@code ./ledger cluster}; ClusterRecoveryTest
+ * runs a short one on separate node JVMs in {@code mvn verify}.
+ */
+public final class Recovery {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long FUNDING = 1_000_000_000L;
+
+  /** What to load: node base URLs, how many accounts and client threads, and for how long. */
+  public record Settings(List<String> nodes, int accounts, int workers, Duration before, Duration deadline, long seed) {}
+
+  /**
+   * What goes wrong: {@code inject} runs after the warm-up; a node {@code deadNode} (index into
+   * the node list, -1 for none) gets no more requests; {@code heal}, if any, runs
+   * {@code healAfter} later (Cassandra started again, say).
+   */
+  public record Fault(String name, int deadNode, Runnable inject, Duration healAfter, Runnable heal) {
+    public static Fault killNode(int node, Runnable kill) {
+      return new Fault("killed node " + (node + 1), node, kill, Duration.ZERO, null);
+    }
+
+    public static Fault outage(String name, Runnable stop, Duration length, Runnable start) {
+      return new Fault(name, -1, stop, length, start);
+    }
+  }
+
+  /** One transfer sent: its accounts and what is known of its outcome. */
+  private record Sent(String id, int debit, int credit, String body) {}
+
+  /** What one measurement saw. */
+  public record Outcome(String firstAccountId, String fault, long healedMillis, int accounts, long[] recoveredMillis,
+                        long[] affectedMillis, long[] transferMillis, long acknowledged, long unknown, long unknownPosted, Map<String, Long> failures,
+                        int acknowledgedLost, int balanceMismatches, boolean s1Holds) {
+    public long maxMillis() {
+      return recoveredMillis.length == 0 ? -1 : recoveredMillis[recoveredMillis.length - 1];
+    }
+
+    public long p50Millis() {
+      return percentile(recoveredMillis, 50);
+    }
+
+    public boolean allRecovered() {
+      return recoveredMillis.length == accounts && transferMillis.length == accounts;
+    }
+
+    /** Accounts whose first read after the fault failed or timed out (their shard had to move). */
+    public int affected() {
+      return affectedMillis.length;
+    }
+
+    public boolean booksExact() {
+      return acknowledgedLost == 0 && balanceMismatches == 0 && s1Holds;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "%s%s: %d/%d accounts answer again, max %d ms, p50 %d ms after the fault; %d were unavailable for a"
+              + " while: their p50 %d ms; first posted transfer per account: %d/%d, max %d ms, p50 %d ms"
+              + "%n  transfers acknowledged %d, unknown outcomes %d (settled: %d posted),"
+              + " failures by code %s%n  acknowledged transfers lost %d, balances not exact %d, S1 %s",
+          fault, healedMillis > 0 ? " (healed at +" + healedMillis + " ms)" : "", recoveredMillis.length, accounts,
+          maxMillis(), p50Millis(), affected(), percentile(affectedMillis, 50), transferMillis.length, accounts,
+          percentile(transferMillis, 100), percentile(transferMillis, 50), acknowledged, unknown, unknownPosted,
+          failures, acknowledgedLost, balanceMismatches, s1Holds ? "holds" : "BROKEN");
+    }
+  }
+
+  private final Settings settings;
+  private final String run = Long.toString(System.currentTimeMillis(), 36);
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final AtomicLong sequence = new AtomicLong();
+  private final ConcurrentLinkedQueue<Sent> acknowledged = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Sent> unknown = new ConcurrentLinkedQueue<>();
+  private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+  private volatile int victim = -1;
+  private volatile long killedAt = Long.MAX_VALUE;
+  private long healedAt;
+  private volatile boolean stop;
+  private long[] firstSuccess;
+  private long[] firstRead;
+  private boolean[] readFailed;
+  private AtomicBoolean[] probing;
+
+  private Recovery(Settings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * Funds the accounts, runs transfers for {@code before}, injects the fault, keeps the load on
+   * the live nodes until every account is served again (or the deadline), then settles and
+   * checks everything.
+   */
+  public static Outcome measure(Settings settings, Fault fault) throws Exception {
+    return new Recovery(settings).measure(fault);
+  }
+
+  private Outcome measure(Fault fault) throws Exception {
+    int n = settings.accounts();
+    firstSuccess = new long[n];
+    Arrays.fill(firstSuccess, -1);
+    firstRead = new long[n];
+    Arrays.fill(firstRead, -1);
+    readFailed = new boolean[n];
+    probing = new AtomicBoolean[n];
+    for (int i = 0; i < n; i++) {
+      probing[i] = new AtomicBoolean();
+    }
+    setUp();
+    ExecutorService pool = Executors.newFixedThreadPool(settings.workers());
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < settings.workers(); w++) {
+      Random random = new Random(settings.seed() * 31 + w);
+      workers.add(pool.submit(() -> work(random)));
+    }
+    Thread.sleep(settings.before().toMillis());
+    victim = fault.deadNode();
+    killedAt = System.nanoTime();
+    ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor();
+    prober.scheduleAtFixedRate(this::probe, 0, 100, TimeUnit.MILLISECONDS);
+    fault.inject().run();
+    if (fault.heal() != null) {
+      Thread.sleep(fault.healAfter().toMillis());
+      fault.heal().run();
+      healedAt = System.nanoTime();
+    }
+    long deadline = killedAt + settings.deadline().toNanos();
+    while (System.nanoTime() < deadline && !allServed()) {
+      Thread.sleep(50);
+    }
+    stop = true;
+    prober.shutdown();
+    for (Future<?> f : workers) {
+      f.get();
+    }
+    pool.shutdown();
+    long unknownPosted = settle();
+    return check(fault.name(), unknownPosted);
+  }
+
+  private String account(int i) {
+    return "r" + run + "-" + i;
+  }
+
+  private String operator() {
+    return "r" + run + "-operator";
+  }
+
+  private void setUp() throws Exception {
+    String node = settings.nodes().get(0);
+    post(node, "/accounts", "{\"id\":\"" + operator() + "\",\"currency\":\"USD\",\"min_balance\":null}");
+    for (int i = 0; i < settings.accounts(); i++) {
+      post(node, "/accounts", "{\"id\":\"" + account(i) + "\",\"currency\":\"USD\"}");
+      String body = "{\"id\":\"r" + run + "-fund-" + i + "\",\"debit_account_id\":\"" + operator()
+          + "\",\"credit_account_id\":\"" + account(i) + "\",\"amount\":" + FUNDING + ",\"currency\":\"USD\"}";
+      if (!settleOne(body)) {
+        throw new IllegalStateException("funding of " + account(i) + " was rejected");
+      }
+    }
+  }
+
+  private void work(Random random) {
+    int n = settings.accounts();
+    while (!stop) {
+      int debit = random.nextInt(n);
+      int credit = (debit + 1 + random.nextInt(n - 1)) % n;
+      String id = "r" + run + "-t" + sequence.incrementAndGet();
+      String body = "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + account(debit) + "\",\"credit_account_id\":\""
+          + account(credit) + "\",\"amount\":" + (1 + random.nextInt(100)) + ",\"currency\":\"USD\"}";
+      Sent sent = new Sent(id, debit, credit, body);
+      int node = liveNode(random);
+      long sentAt = System.nanoTime();
+      String outcome;
+      try {
+        HttpResponse<String> r = send(settings.nodes().get(node), "/transfers", body, Duration.ofSeconds(10));
+        outcome = r.statusCode() == 201 || r.statusCode() == 200 ? "posted"
+            : r.statusCode() == 422 ? errorCode(r.body()) : r.statusCode() == 503 ? "unavailable" : "http_" + r.statusCode();
+      } catch (IOException e) {
+        outcome = "io_error";
+      }
+      long doneAt = System.nanoTime();
+      boolean afterKill = sentAt >= killedAt;
+      if (outcome.equals("posted")) {
+        acknowledged.add(sent);
+        if (afterKill) {
+          served(debit, doneAt);
+          served(credit, doneAt);
+        }
+      } else {
+        if (!(outcome.startsWith("http_4") || isRejection(outcome))) {
+          unknown.add(sent);
+        }
+        if (afterKill) {
+          failures.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+        }
+      }
+    }
+  }
+
+  private static boolean isRejection(String code) {
+    return !code.equals("unavailable") && !code.equals("io_error") && !code.startsWith("http_");
+  }
+
+  private int liveNode(Random random) {
+    int count = settings.nodes().size();
+    int node = random.nextInt(count);
+    return node == victim ? (node + 1) % count : node;
+  }
+
+  private synchronized void served(int account, long at) {
+    if (firstSuccess[account] < 0) {
+      firstSuccess[account] = at;
+    }
+  }
+
+  /** Reads every account not yet read since the fault, one probe in flight per account. */
+  private void probe() {
+    for (int i = 0; i < settings.accounts(); i++) {
+      int account = i;
+      synchronized (this) {
+        if (firstRead[account] >= 0) {
+          continue;
+        }
+      }
+      if (!probing[account].compareAndSet(false, true)) {
+        continue;
+      }
+      int count = settings.nodes().size();
+      int node = victim == account % count ? (account + 1) % count : account % count;
+      client.sendAsync(HttpRequest.newBuilder(URI.create(settings.nodes().get(node) + "/accounts/" + account(account)))
+              .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
+          .whenComplete((response, error) -> {
+            synchronized (this) {
+              if (response != null && response.statusCode() == 200) {
+                if (firstRead[account] < 0) {
+                  firstRead[account] = System.nanoTime();
+                }
+              } else {
+                readFailed[account] = true;
+              }
+            }
+            probing[account].set(false);
+          });
+    }
+  }
+
+  private synchronized boolean allServed() {
+    for (int i = 0; i < settings.accounts(); i++) {
+      if (firstSuccess[i] < 0 || firstRead[i] < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Sends every transfer of unknown outcome again until it is decided; returns how many were posted. */
+  private long settle() throws Exception {
+    List<Sent> all = new ArrayList<>(unknown);
+    List<Boolean> posted = parallel(all.size(), i -> settleOne(all.get(i).body()));
+    long count = 0;
+    for (int i = 0; i < all.size(); i++) {
+      if (posted.get(i)) {
+        acknowledged.add(all.get(i));
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Posts a transfer until its outcome is known: true if posted, false if rejected. */
+  private boolean settleOne(String body) {
+    for (int attempt = 0; attempt < 120; attempt++) {
+      String node = settings.nodes().get(Math.floorMod(attempt + (victim < 0 ? 0 : victim + 1), settings.nodes().size()));
+      if (settings.nodes().indexOf(node) == victim) {
+        continue;
+      }
+      try {
+        HttpResponse<String> r = send(node, "/transfers", body, Duration.ofSeconds(10));
+        if (r.statusCode() == 201 || r.statusCode() == 200) {
+          String status = JSON.readTree(r.body()).path("status").asText();
+          if (status.equals("posted")) {
+            return true;
+          }
+        } else if (r.statusCode() == 422) {
+          return false;
+        } else if (r.statusCode() != 503) {
+          throw new IllegalStateException("unexpected " + r.statusCode() + " " + r.body());
+        }
+      } catch (IOException e) {
+        // unknown again: retry
+      }
+      sleep(250);
+    }
+    throw new IllegalStateException("no outcome for " + body);
+  }
+
+  private Outcome check(String fault, long unknownPosted) throws Exception {
+    int n = settings.accounts();
+    String node = settings.nodes().get(Math.floorMod(victim + 1, settings.nodes().size()));
+    List<Sent> acked = new ArrayList<>(acknowledged);
+    List<Boolean> reads = parallel(acked.size(), i -> {
+      HttpResponse<String> r = send(node, "/transfers/" + acked.get(i).id(), null, Duration.ofSeconds(10));
+      return r.statusCode() == 200 && JSON.readTree(r.body()).path("status").asText().equals("posted");
+    });
+    int lost = (int) reads.stream().filter(ok -> !ok).count();
+    long[] expected = new long[n];
+    Arrays.fill(expected, FUNDING);
+    for (Sent s : acked) {
+      long amount = JSON.readTree(s.body()).path("amount").asLong();
+      expected[s.debit()] -= amount;
+      expected[s.credit()] += amount;
+    }
+    int mismatches = 0;
+    long debits = 0;
+    long credits = 0;
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(account(i));
+    }
+    ids.add(operator());
+    for (int i = 0; i < ids.size(); i++) {
+      JsonNode a = readSettled(node, ids.get(i), deadline);
+      debits += a.path("debits_posted").asLong();
+      credits += a.path("credits_posted").asLong();
+      if (i < n && a.path("credits_posted").asLong() - a.path("debits_posted").asLong() != expected[i]) {
+        mismatches++;
+        System.out.printf("  account %s: balance %d, the acknowledged transfers give %d%n", ids.get(i),
+            a.path("credits_posted").asLong() - a.path("debits_posted").asLong(), expected[i]);
+      }
+    }
+    List<Long> answered = new ArrayList<>();
+    List<Long> affected = new ArrayList<>();
+    List<Long> transfers = new ArrayList<>();
+    synchronized (this) {
+      for (int i = 0; i < n; i++) {
+        if (firstRead[i] >= 0) {
+          answered.add((firstRead[i] - killedAt) / 1_000_000);
+          if (readFailed[i]) {
+            affected.add((firstRead[i] - killedAt) / 1_000_000);
+          }
+        }
+        if (firstSuccess[i] >= 0) {
+          transfers.add((firstSuccess[i] - killedAt) / 1_000_000);
+        }
+      }
+    }
+    Map<String, Long> failureCounts = new TreeMap<>();
+    failures.forEach((k, v) -> failureCounts.put(k, v.sum()));
+    return new Outcome(account(0), fault, healedAt == 0 ? 0 : (healedAt - killedAt) / 1_000_000, n, sorted(answered),
+        sorted(affected), sorted(transfers), acked.size() - unknownPosted, unknown.size(), unknownPosted, failureCounts, lost, mismatches, debits == credits);
+  }
+
+  /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
+  private JsonNode readSettled(String node, String id, long deadline) throws Exception {
+    while (true) {
+      HttpResponse<String> r = send(node, "/accounts/" + id, null, Duration.ofSeconds(10));
+      if (r.statusCode() == 200) {
+        JsonNode a = JSON.readTree(r.body());
+        if ((a.path("debits_pending").asLong() == 0 && a.path("credits_pending").asLong() == 0)
+            || System.nanoTime() > deadline) {
+          return a;
+        }
+      }
+      sleep(200);
+    }
+  }
+
+  private static long[] sorted(List<Long> values) {
+    return values.stream().mapToLong(Long::longValue).sorted().toArray();
+  }
+
+  private static long percentile(long[] sorted, int p) {
+    if (sorted.length == 0) {
+      return -1;
+    }
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  private static String errorCode(String body) {
+    try {
+      return JSON.readTree(body).path("error").path("code").asText("?");
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private void post(String node, String path, String body) throws IOException {
+    HttpResponse<String> r = send(node, path, body, Duration.ofSeconds(30));
+    if (r.statusCode() / 100 != 2) {
+      throw new IOException("POST " + path + " answered " + r.statusCode() + " " + r.body());
+    }
+  }
+
+  private HttpResponse<String> send(String node, String path, String body, Duration timeout) throws IOException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node + path)).timeout(timeout);
+    if (body != null) {
+      request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+    try {
+      return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  private interface Task<T> {
+    T run(int i) throws Exception;
+  }
+
+  private static <T> List<T> parallel(int n, Task<T> task) throws Exception {
+    if (n == 0) {
+      return List.of();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(16, n));
+    try {
+      List<Future<T>> all = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int index = i;
+        all.add(pool.submit(() -> task.run(index)));
+      }
+      List<T> results = new ArrayList<>();
+      for (Future<T> f : all) {
+        results.add(f.get());
+      }
+      return results;
+    } finally {
+      pool.shutdown();
+      pool.awaitTermination(1, TimeUnit.MINUTES);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * {@code ./ledger recovery [--runs 3] [--accounts 200] [--workers 16] [--seed S]}: against the
+   * cluster of {@code ./ledger cluster up}; kills node 1, 2, 3... in turn with
+   * {@code ./ledger cluster kill I}, starts it again after each run, prints each run and medians.
+   */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new TreeMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    }
+    String ledger = System.getProperty("ledger.script", "./ledger");
+    int size = Integer.parseInt(opts.getOrDefault("nodes", "3"));
+    int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
+    long seed = Long.parseLong(opts.getOrDefault("seed", Long.toString(System.nanoTime())));
+    List<String> nodes = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      nodes.add("http://127.0.0.1:" + (8080 + i));
+    }
+    System.out.printf("recovery: %d nodes, %d runs, seed %d%n", size, runs, seed);
+    List<Outcome> outcomes = new ArrayList<>();
+    for (int r = 0; r < runs; r++) {
+      int victim = r % size;
+      Settings settings = new Settings(nodes, Integer.parseInt(opts.getOrDefault("accounts", "200")),
+          Integer.parseInt(opts.getOrDefault("workers", "48")), Duration.ofSeconds(10), Duration.ofSeconds(60),
+          seed + r);
+      Outcome o = measure(settings,
+          Fault.killNode(victim, () -> command(ledger, "cluster", "kill", Integer.toString(victim + 1))));
+      System.out.printf("run %d: %s%n", r + 1, o);
+      outcomes.add(o);
+      command(ledger, "cluster", "start", Integer.toString(victim + 1));
+    }
+    long[] max = outcomes.stream().mapToLong(Outcome::maxMillis).sorted().toArray();
+    long[] p50 = outcomes.stream().mapToLong(Outcome::p50Millis).sorted().toArray();
+    long[] affected = outcomes.stream().mapToLong(o -> percentile(o.affectedMillis(), 50)).sorted().toArray();
+    long[] transfers = outcomes.stream().mapToLong(o -> percentile(o.transferMillis(), 100)).sorted().toArray();
+    boolean exact = outcomes.stream().allMatch(o -> o.allRecovered() && o.booksExact());
+    System.out.printf("median of %d runs: every account answers again %d ms after the kill (max), p50 %d ms;"
+            + " the accounts that were unavailable: p50 %d ms; every account had a posted transfer again after %d ms;"
+            + " books exact in every run: %s%n", runs, max[max.length / 2], p50[p50.length / 2],
+        affected[affected.length / 2], transfers[transfers.length / 2], exact ? "yes" : "NO");
+    System.exit(exact ? 0 : 1);
+  }
+
+  private static void command(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).inheritIO().start();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
