@@ -6,8 +6,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import ledger.cassandra.CassandraSchema;
 import ledger.cassandra.EmbeddedCassandra;
+import ledger.query.QueryRebuild;
 
-/** Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema}. */
+/**
+ * Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema},
+ * {@code rebuild-query}.
+ */
 public final class Main {
   private Main() {}
 
@@ -17,9 +21,29 @@ public final class Main {
       case "dev" -> dev();
       case "node" -> LedgerNode.start(asProcess(ConfigFactory.load()), Duration.ofSeconds(30));
       case "schema" -> System.out.println(CassandraSchema.render(ConfigFactory.load()));
+      case "rebuild-query" -> rebuildQuery(args.length > 1 && args[1].equals("--dev"));
       default -> {
-        System.err.println("usage: Main dev|node|schema");
+        System.err.println("usage: Main dev|node|schema|rebuild-query [--dev]");
         System.exit(2);
+      }
+    }
+  }
+
+  /**
+   * Empties the query tables and projection offsets; the projections rebuild them from the
+   * journal when the nodes start again. With --dev it uses the dev Cassandra (started if needed).
+   */
+  private static void rebuildQuery(boolean dev) {
+    Config config = dev ? ConfigFactory.load("dev") : ConfigFactory.load();
+    EmbeddedCassandra cassandra = dev
+        ? EmbeddedCassandra.startOrReuse(devCassandra(config), Duration.ofMinutes(3)) : null;
+    try {
+      QueryRebuild.run(config);
+      System.out.println("Emptied " + String.join(", ", QueryRebuild.tables()) + " in keyspace "
+          + config.getString("ledger.cassandra.keyspace") + ". Start the nodes: the projections rebuild from the journal.");
+    } finally {
+      if (cassandra != null && cassandra.startedHere()) {
+        cassandra.close();
       }
     }
   }
