@@ -30,7 +30,9 @@ public final class TestNodes {
   public static Config inMemoryNode() {
     Config inMemory = PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\""));
+        .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\"\n"
+            // No Cassandra: no projections, no recon (their tests run on the embedded Cassandra).
+            + "ledger.projection.enabled = off\nledger.recon.enabled = off"));
     return inMemory.withFallback(singleNode(Map.of())).resolve();
   }
 
