@@ -157,7 +157,7 @@ public final class QueryRoutes extends RouteSupport {
   private CompletionStage<HttpResponse> transfers(String id, Map<String, String> p) {
     long before = version(p, "after", Long.MAX_VALUE);
     int limit = limit(p);
-    return projected(id, p).thenCompose(upTo -> store.transfers(id, Math.min(before, upTo + 1), limit))
+    return projected(id, p).thenCompose(upTo -> store.transfers(id, upTo, before, limit))
         .thenApply(rows -> {
           ObjectNode root = Json.MAPPER.createObjectNode();
           ArrayNode transfers = root.putArray("transfers");

@@ -301,9 +301,13 @@ public final class QueryStore {
         });
   }
 
-  /** Transfers touching the account, newest first, prepared before version {@code before}. */
-  public CompletionStage<List<AccountTransfer>> transfers(String accountId, long before, int limit) {
-    return transfersFrom(accountId, before, settings.versionBucket(Math.max(0, before - 1)), limit, new ArrayList<>());
+  /**
+   * Transfers touching the account, newest first, prepared before version {@code before} and at
+   * or below {@code upTo} (the projected version: it bounds the buckets walked).
+   */
+  public CompletionStage<List<AccountTransfer>> transfers(String accountId, long upTo, long before, int limit) {
+    long from = Math.min(upTo, before - 1);
+    return transfersFrom(accountId, from + 1, settings.versionBucket(Math.max(0, from)), limit, new ArrayList<>());
   }
 
   private CompletionStage<List<AccountTransfer>> transfersFrom(String accountId, long before, long bucket, int want,

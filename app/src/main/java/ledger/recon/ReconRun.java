@@ -230,7 +230,8 @@ final class ReconRun {
   /** The account's latest transfers rows against their coordinators' decisions. */
   private void checkTransfers(Account account, Findings f) {
     Instant settled = clock.instant().minus(settings.settleTime());
-    for (AccountTransfer row : get(store.transfers(account.id(), Long.MAX_VALUE, settings.transfersPerAccount()))) {
+    for (AccountTransfer row : get(store.transfers(account.id(), account.version(), Long.MAX_VALUE,
+        settings.transfersPerAccount()))) {
       Optional<Transfer> transfer = transfer(row.transferId());
       if (transfer.isEmpty() || transfer.get().decidedAt() == null || transfer.get().decidedAt().isAfter(settled)
           || row.updatedVersion() > account.version()) {
