@@ -1,6 +1,7 @@
 package ledger;
 
 import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.RecipientRef;
@@ -19,9 +20,18 @@ import ledger.cassandra.CassandraConnection;
 import ledger.cluster.ClusterFormation;
 import ledger.http.HttpServer;
 import ledger.http.HttpSettings;
+import ledger.metrics.Metrics;
+import ledger.query.AccountProjections;
+import ledger.query.QuerySettings;
+import ledger.query.QueryStore;
+import ledger.recon.ReconEngine;
+import ledger.recon.ReconSettings;
 import ledger.transfer.TransferEntity;
 
-/** One ledger node: an ActorSystem with sharded entities, the HTTP API and Akka Management. */
+/**
+ * One ledger node: an ActorSystem with sharded entities, the account projections, the recon
+ * engine (a cluster singleton), the HTTP API and Akka Management.
+ */
 public final class LedgerNode {
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
@@ -37,8 +47,15 @@ public final class LedgerNode {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ledger", full);
     try {
       initEntities(system, full);
+      QueryStore store = new QueryStore(system, QuerySettings.fromConfig(full));
+      if (store.settings().projectionEnabled()) {
+        AccountProjections.init(system, store, full);
+      }
+      ReconSettings recon = ReconSettings.fromConfig(full);
+      ActorRef<ReconEngine.Command> reconEngine = recon.enabled() ? ReconEngine.init(system, store, recon) : null;
       ClusterFormation.start(system);
-      ServerBinding binding = HttpServer.start(system, HttpSettings.fromConfig(full))
+      ServerBinding binding = HttpServer.start(system, HttpSettings.fromConfig(full), store, reconEngine,
+              recon.runTimeout())
           .toCompletableFuture().get(bindTimeout.toMillis(), TimeUnit.MILLISECONDS);
       return new LedgerNode(system, binding);
     } catch (Exception e) {
@@ -61,9 +78,11 @@ public final class LedgerNode {
     Function<String, RecipientRef<AccountEntity.Command>> accounts =
         id -> sharding.entityRefFor(AccountEntity.TYPE_KEY, id);
     boolean remember = config.getBoolean("ledger.account.remember-entities");
+    Metrics metrics = Metrics.get(system);
+    AccountEntity.PersistObserver persistLatency = nanos -> metrics.journalPersist.observe(nanos / 1e9);
     sharding.init(Entity.of(AccountEntity.TYPE_KEY,
             ctx -> AccountEntity.create(ctx.getEntityId(), accountSettings,
-                new AccountEntity.Environment(transfers, ctx.getShard(), clock)))
+                new AccountEntity.Environment(transfers, ctx.getShard(), clock, persistLatency)))
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)));
     sharding.init(Entity.of(TransferEntity.TYPE_KEY,
         ctx -> TransferEntity.create(ctx.getEntityId(), transferSettings,

@@ -7,11 +7,13 @@ import java.time.Duration;
 import ledger.cassandra.CassandraSchema;
 import ledger.cassandra.EmbeddedCassandra;
 import ledger.cluster.LocalCluster;
+import ledger.query.QueryRebuild;
 
 /**
- * Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema}, and for
- * the local cluster of {@code ./ledger cluster}: {@code cassandra} (the embedded Cassandra alone,
- * schema applied) and {@code local-node} (a node of the loopback cluster).
+ * Entry point: {@code dev} (embedded Cassandra + one node), {@code node}, {@code schema},
+ * {@code rebuild-query}, and for the local cluster of {@code ./ledger cluster}:
+ * {@code cassandra} (the embedded Cassandra alone, schema applied) and {@code local-node} (a node
+ * of the loopback cluster).
  */
 public final class Main {
   private Main() {}
@@ -22,12 +24,32 @@ public final class Main {
       case "dev" -> dev();
       case "node" -> LedgerNode.start(asProcess(ConfigFactory.load()), Duration.ofSeconds(30));
       case "schema" -> System.out.println(CassandraSchema.render(ConfigFactory.load()));
+      case "rebuild-query" -> rebuildQuery(args.length > 1 && args[1].equals("--dev"));
       case "cassandra" -> cassandra();
       case "local-node" -> LedgerNode.start(asProcess(LocalCluster.nodeConfig(System.getenv("LEDGER_CONTACT_POINTS"))),
           Duration.ofSeconds(30));
       default -> {
-        System.err.println("usage: Main dev|node|schema|cassandra|local-node");
+        System.err.println("usage: Main dev|node|schema|rebuild-query [--dev]|cassandra|local-node");
         System.exit(2);
+      }
+    }
+  }
+
+  /**
+   * Empties the query tables and projection offsets; the projections rebuild them from the
+   * journal when the nodes start again. With --dev it uses the dev Cassandra (started if needed).
+   */
+  private static void rebuildQuery(boolean dev) {
+    Config config = dev ? ConfigFactory.load("dev") : ConfigFactory.load();
+    EmbeddedCassandra cassandra = dev
+        ? EmbeddedCassandra.startOrReuse(devCassandra(config), Duration.ofMinutes(3)) : null;
+    try {
+      QueryRebuild.run(config);
+      System.out.println("Emptied " + String.join(", ", QueryRebuild.tables()) + " in keyspace "
+          + config.getString("ledger.cassandra.keyspace") + ". Start the nodes: the projections rebuild from the journal.");
+    } finally {
+      if (cassandra != null && cassandra.startedHere()) {
+        cassandra.close();
       }
     }
   }

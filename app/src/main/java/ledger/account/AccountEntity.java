@@ -13,6 +13,7 @@ import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import akka.persistence.typed.javadsl.EffectBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
@@ -128,11 +129,16 @@ public final class AccountEntity
 
   public record Closed(Instant at) implements Event {}
 
-  public record LegPrepared(PendingLeg leg, Instant at) implements Event {}
+  // Leg events carry what the read side needs to write its rows from the event alone: the leg
+  // itself and the counters after it (`after`). Both are null in events persisted before they
+  // were recorded; such events still replay (the entity needs neither).
 
-  public record LegPosted(String transferId, Long partialAmount, Instant at) implements Event {}
+  public record LegPrepared(PendingLeg leg, Instant at, Counters after) implements Event {}
 
-  public record LegVoided(String transferId, Instant at) implements Event {}
+  public record LegPosted(String transferId, Long partialAmount, Instant at, PendingLeg leg, Counters after)
+      implements Event {}
+
+  public record LegVoided(String transferId, Instant at, PendingLeg leg, Counters after) implements Event {}
 
   public record LimitsChanged(Long minBalance, Long maxBalance, Map<String, String> metadata,
                               Instant at) implements Event {
@@ -173,7 +179,20 @@ public final class AccountEntity
    * left undecided) and its shard (to passivate). The shard is null outside sharding.
    */
   public record Environment(Function<String, RecipientRef<TransferEntity.Command>> transfers,
-                            ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {}
+                            ActorRef<ClusterSharding.ShardCommand> shard, Clock clock,
+                            PersistObserver persistObserver) {
+    public Environment(Function<String, RecipientRef<TransferEntity.Command>> transfers,
+                       ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {
+      this(transfers, shard, clock, PersistObserver.NONE);
+    }
+  }
+
+  /** Told how long each persist took, from the call to its acknowledgement (journal write latency). */
+  public interface PersistObserver {
+    PersistObserver NONE = nanos -> { };
+
+    void persisted(long nanos);
+  }
 
   public static Behavior<Command> create(String accountId, Settings settings, Environment env) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -188,7 +207,11 @@ public final class AccountEntity
 
   /** The projection tag of an account: stable (String.hashCode is specified) and fixed-size. */
   public static String tag(String accountId, int tagCount) {
-    return "account-" + Math.floorMod(accountId.hashCode(), tagCount);
+    return tagName(Math.floorMod(accountId.hashCode(), tagCount));
+  }
+
+  public static String tagName(int index) {
+    return "account-" + index;
   }
 
   private final String accountId;
@@ -294,7 +317,8 @@ public final class AccountEntity
     PendingLeg leg = null;
     if (refusal == null) {
       try {
-        leg = PendingLeg.of(cmd.transferId(), account.currency(), cmd.postings(), at, cmd.deadline());
+        leg = PendingLeg.of(cmd.transferId(), account.currency(), cmd.postings(), at, cmd.deadline(),
+            account.version() + 1);
         refusal = account.limitRefusal(leg);
       } catch (ArithmeticException overflow) {
         refusal = ResultCode.OVERFLOW;
@@ -303,7 +327,7 @@ public final class AccountEntity
     if (refusal != null) {
       return Effect().reply(cmd.replyTo(), new Refused(accountId, cmd.transferId(), refusal));
     }
-    return Effect().persist(new LegPrepared(leg, at))
+    return persistTimed(new LegPrepared(leg, at, Counters.of(account.withLeg(leg, at))))
         .thenRun(state -> armPendingCheck(state))
         .thenReply(cmd.replyTo(), state -> new Prepared(accountId, cmd.transferId()));
   }
@@ -311,7 +335,7 @@ public final class AccountEntity
   private boolean sameLeg(PendingLeg existing, Prepare cmd) {
     try {
       PendingLeg asked = PendingLeg.of(cmd.transferId(), existing.currency(), cmd.postings(), existing.preparedAt(),
-          existing.deadline());
+          existing.deadline(), existing.preparedVersion());
       return asked.equals(existing)
           && cmd.postings().stream().allMatch(p -> p.currency().equals(existing.currency()));
     } catch (ArithmeticException overflow) {
@@ -329,7 +353,7 @@ public final class AccountEntity
       return Effect().noReply();
     }
     finished(account.pending().get(cmd.transferId()));
-    return Effect().persist(new LegPosted(cmd.transferId(), cmd.partialAmount(), now()))
+    return persistTimed(posted(account, cmd.transferId(), cmd.partialAmount()))
         .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
   }
 
@@ -338,8 +362,26 @@ public final class AccountEntity
       return Effect().reply(cmd.replyTo(), ack(cmd.transferId()));
     }
     finished(account.pending().get(cmd.transferId()));
-    return Effect().persist(new LegVoided(cmd.transferId(), now()))
+    return persistTimed(voided(account, cmd.transferId()))
         .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
+  }
+
+  private LegPosted posted(Account account, String transferId, Long partialAmount) {
+    Instant at = now();
+    return new LegPosted(transferId, partialAmount, at, account.pending().get(transferId),
+        Counters.of(account.withLegPosted(transferId, partialAmount, at)));
+  }
+
+  private LegVoided voided(Account account, String transferId) {
+    Instant at = now();
+    return new LegVoided(transferId, at, account.pending().get(transferId),
+        Counters.of(account.withLegVoided(transferId, at)));
+  }
+
+  /** Persists one event, telling the observer how long the journal took to acknowledge it. */
+  private EffectBuilder<Event, State> persistTimed(Event event) {
+    long start = System.nanoTime();
+    return Effect().persist(event).thenRun(state -> env.persistObserver().persisted(System.nanoTime() - start));
   }
 
   /** The coordinator's word on a leg this account asked about. */
@@ -355,11 +397,11 @@ public final class AccountEntity
           return Effect().noReply();
         }
         finished(leg);
-        return Effect().persist(new LegPosted(r.transferId(), r.partialAmount(), now())).thenNoReply();
+        return persistTimed(posted(account, r.transferId(), r.partialAmount())).thenNoReply();
       }
       case VOID -> {
         finished(leg);
-        return Effect().persist(new LegVoided(r.transferId(), now())).thenNoReply();
+        return persistTimed(voided(account, r.transferId())).thenNoReply();
       }
       default -> {
         nextCheck.put(r.transferId(), r.recheckAt());
@@ -429,7 +471,7 @@ public final class AccountEntity
     if (!Account.opened(accountId, spec, at).withinLimits(spec.minBalance(), spec.maxBalance())) {
       return reject(cmd, ResultCode.LIMIT_VIOLATED, "a new account has balance 0, which these limits forbid");
     }
-    return Effect().persist(new Created(accountId, spec, at))
+    return persistTimed(new Created(accountId, spec, at))
         .thenReply(cmd.replyTo(), state -> new Accepted((Account) state, true));
   }
 
@@ -501,7 +543,7 @@ public final class AccountEntity
   }
 
   private ReplyEffect<Event, State> persistAndReply(Event event, ClientCommand cmd) {
-    return Effect().persist(event).thenReply(cmd.replyTo(), state -> new Accepted((Account) state, false));
+    return persistTimed(event).thenReply(cmd.replyTo(), state -> new Accepted((Account) state, false));
   }
 
   private ReplyEffect<Event, State> reject(ClientCommand cmd, ResultCode code, String message) {
@@ -518,17 +560,36 @@ public final class AccountEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    var builder = newEventHandlerBuilder();
-    builder.forStateType(Empty.class)
-        .onEvent(Created.class, (empty, e) -> Account.opened(e.accountId(), e.spec(), e.at()));
-    builder.forStateType(Account.class)
-        .onEvent(Locked.class, (a, e) -> a.withStatus(Status.LOCKED, e.at()))
-        .onEvent(Unlocked.class, (a, e) -> a.withStatus(Status.OPEN, e.at()))
-        .onEvent(Closed.class, (a, e) -> a.withStatus(Status.CLOSED, e.at()))
-        .onEvent(LimitsChanged.class, (a, e) -> a.withLimits(e.minBalance(), e.maxBalance(), e.metadata(), e.at()))
-        .onEvent(LegPrepared.class, (a, e) -> a.withLeg(e.leg(), e.at()))
-        .onEvent(LegPosted.class, (a, e) -> a.withLegPosted(e.transferId(), e.partialAmount(), e.at()))
-        .onEvent(LegVoided.class, (a, e) -> a.withLegVoided(e.transferId(), e.at()));
-    return builder.build();
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(AccountEntity::applyEvent);
+  }
+
+  /**
+   * The pure event handler, also used by the recon engine to replay a journal. An event that
+   * does not fit the state is a bug and throws.
+   */
+  public static State applyEvent(State state, Event event) {
+    if (state instanceof Empty) {
+      if (event instanceof Created e) {
+        return Account.opened(e.accountId(), e.spec(), e.at());
+      }
+      throw new IllegalStateException("event " + event + " before the account was created");
+    }
+    Account a = (Account) state;
+    if (event instanceof Locked e) {
+      return a.withStatus(Status.LOCKED, e.at());
+    } else if (event instanceof Unlocked e) {
+      return a.withStatus(Status.OPEN, e.at());
+    } else if (event instanceof Closed e) {
+      return a.withStatus(Status.CLOSED, e.at());
+    } else if (event instanceof LimitsChanged e) {
+      return a.withLimits(e.minBalance(), e.maxBalance(), e.metadata(), e.at());
+    } else if (event instanceof LegPrepared e) {
+      return a.withLeg(e.leg(), e.at());
+    } else if (event instanceof LegPosted e) {
+      return a.withLegPosted(e.transferId(), e.partialAmount(), e.at());
+    } else if (event instanceof LegVoided e) {
+      return a.withLegVoided(e.transferId(), e.at());
+    }
+    throw new IllegalStateException("event " + event + " on an existing account " + a.id());
   }
 }

@@ -11,9 +11,11 @@ import ledger.transfer.Posting;
  * debit and credit postings (a multi-leg transfer may touch an account on both sides).
  *
  * @param deadline the coordinator's prepare deadline; a Prepare arriving later is refused
+ * @param preparedVersion the account version of its LegPrepared event (orders "transfers by
+ *     account" on the read side); null in legs persisted before it was recorded
  */
 public record PendingLeg(String transferId, String currency, long debit, long credit, Instant preparedAt,
-                         Instant deadline) implements CborSerializable {
+                         Instant deadline, Long preparedVersion) implements CborSerializable {
   public PendingLeg {
     if (debit < 0 || credit < 0 || debit + credit == 0) {
       throw new IllegalStateException("a pending leg holds a positive amount: " + transferId);
@@ -21,7 +23,8 @@ public record PendingLeg(String transferId, String currency, long debit, long cr
   }
 
   /** Sums the postings exactly; throws ArithmeticException on overflow. */
-  static PendingLeg of(String transferId, String currency, List<Posting> postings, Instant at, Instant deadline) {
+  static PendingLeg of(String transferId, String currency, List<Posting> postings, Instant at, Instant deadline,
+                       Long preparedVersion) {
     long debit = 0;
     long credit = 0;
     for (Posting p : postings) {
@@ -31,6 +34,6 @@ public record PendingLeg(String transferId, String currency, long debit, long cr
         credit = Money.add(credit, p.amount());
       }
     }
-    return new PendingLeg(transferId, currency, debit, credit, at, deadline);
+    return new PendingLeg(transferId, currency, debit, credit, at, deadline, preparedVersion);
   }
 }

@@ -30,6 +30,13 @@ public enum ResultCode {
   ACCOUNTS_MUST_BE_DIFFERENT,
   INVALID_TIMEOUT,
   TIMEOUT_REQUIRES_PENDING,
+  // Query parameters (query side and operations), in the same spirit.
+  UNKNOWN_PARAMETER,
+  INVALID_PAGE_LIMIT,
+  INVALID_VERSION,
+  INVALID_TIME,
+  INVALID_STATUS,
+  INVALID_PARAMETER,
   // Lookups.
   ACCOUNT_NOT_FOUND,
   TRANSFER_NOT_FOUND,
@@ -64,6 +71,8 @@ public enum ResultCode {
   BAD_REQUEST,
   NOT_FOUND,
   METHOD_NOT_ALLOWED,
+  /** The query side has not reached the version the caller asked for (min_version). */
+  DATA_NOT_READY,
   UNAVAILABLE,
   INTERNAL_ERROR;
 

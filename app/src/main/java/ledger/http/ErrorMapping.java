@@ -17,6 +17,7 @@ public final class ErrorMapping {
       case MALFORMED_JSON, UNKNOWN_FIELD, INVALID_ID, INVALID_CURRENCY, INVALID_AMOUNT, INVALID_LIMIT,
           INVALID_METADATA, INVALID_LEGS, INVALID_PENDING, INVALID_BATCH, TOO_MANY_LEGS, TOO_MANY_TRANSFERS,
           ACCOUNTS_MUST_BE_DIFFERENT, INVALID_TIMEOUT, TIMEOUT_REQUIRES_PENDING, EXCEEDS_PENDING_AMOUNT,
+          UNKNOWN_PARAMETER, INVALID_PAGE_LIMIT, INVALID_VERSION, INVALID_TIME, INVALID_STATUS, INVALID_PARAMETER,
           BAD_REQUEST -> StatusCodes.BAD_REQUEST;
       case BODY_TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
       case UNSUPPORTED_MEDIA_TYPE -> StatusCodes.UNSUPPORTED_MEDIA_TYPE;
@@ -31,7 +32,7 @@ public final class ErrorMapping {
       case ACCOUNT_LOCKED, CURRENCY_MISMATCH, OVERFLOW, EXCEEDS_MIN_BALANCE, EXCEEDS_MAX_BALANCE,
           TRANSFER_TIMED_OUT -> StatusCodes.UNPROCESSABLE_ENTITY;
       case METHOD_NOT_ALLOWED -> StatusCodes.METHOD_NOT_ALLOWED;
-      case UNAVAILABLE -> StatusCodes.SERVICE_UNAVAILABLE;
+      case UNAVAILABLE, DATA_NOT_READY -> StatusCodes.SERVICE_UNAVAILABLE;
       case INTERNAL_ERROR -> StatusCodes.INTERNAL_SERVER_ERROR;
     };
   }
@@ -44,13 +45,20 @@ public final class ErrorMapping {
   }
 
   public static HttpResponse response(ResultCode code, String message) {
+    return response(errorBody(code, message));
+  }
+
+  /** An error response for a body built with {@link #errorBody} (and extra fields). */
+  public static HttpResponse response(ObjectNode error) {
+    ResultCode code = ResultCode.valueOf(error.get("code").asText().toUpperCase(java.util.Locale.ROOT));
     ObjectNode root = Json.MAPPER.createObjectNode();
-    root.set("error", errorBody(code, message));
+    root.set("error", error);
     HttpResponse response = HttpResponse.create()
         .withStatus(status(code))
         .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(root));
-    // "Outcome unknown, retry with the same id".
-    return code == ResultCode.UNAVAILABLE ? response.addHeader(RetryAfter.create(1L)) : response;
+    // "Outcome unknown, retry with the same id"; "not yet, ask again".
+    return code == ResultCode.UNAVAILABLE || code == ResultCode.DATA_NOT_READY
+        ? response.addHeader(RetryAfter.create(1L)) : response;
   }
 
   public static HttpResponse response(ApiError error) {

@@ -8,16 +8,28 @@ import akka.http.javadsl.server.MethodRejection;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.server.UnsupportedRequestContentTypeRejection;
+import akka.actor.typed.ActorRef;
+import java.time.Duration;
 import ledger.core.ResultCode;
+import ledger.metrics.Metrics;
+import ledger.query.QueryStore;
+import ledger.recon.ReconEngine;
 
 /** The whole HTTP API: every route, with rejections and failures answered as API.md errors. */
 public final class HttpApi extends AllDirectives {
   private final AccountRoutes accounts;
   private final TransferRoutes transfers;
+  private final QueryRoutes queries;
+  private final OpsRoutes ops;
+  private final Metrics metrics;
 
-  public HttpApi(ActorSystem<?> system, HttpSettings settings) {
+  public HttpApi(ActorSystem<?> system, HttpSettings settings, QueryStore store,
+                 ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout) {
+    this.metrics = Metrics.get(system);
     this.accounts = new AccountRoutes(ClusterSharding.get(system), settings);
-    this.transfers = new TransferRoutes(ClusterSharding.get(system), settings);
+    this.transfers = new TransferRoutes(ClusterSharding.get(system), settings, metrics);
+    this.queries = new QueryRoutes(store, settings);
+    this.ops = new OpsRoutes(system, recon, reconRunTimeout, settings);
   }
 
   public Route route() {
@@ -33,7 +45,16 @@ public final class HttpApi extends AllDirectives {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .matchAny(t -> complete(RouteSupport.failure(t)))
         .build();
-    return handleExceptions(exceptions, () -> handleRejections(rejections,
-        () -> concat(accounts.routes(), transfers.routes())));
+    return countRequests(() -> handleExceptions(exceptions, () -> handleRejections(rejections,
+        () -> concat(accounts.routes(), queries.routes(), transfers.routes(), ops.routes()))));
+  }
+
+  /** Every answer, errors included, counted by method, route template and status. */
+  private Route countRequests(java.util.function.Supplier<Route> inner) {
+    return extractRequest(request -> mapResponse(response -> {
+      metrics.httpRequests.labels(request.method().value(), RequestMetrics.route(request.getUri().path()),
+          Integer.toString(response.status().intValue())).inc();
+      return response;
+    }, inner));
   }
 }

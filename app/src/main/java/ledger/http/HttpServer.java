@@ -3,16 +3,21 @@ package ledger.http;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
+import akka.actor.typed.ActorRef;
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import ledger.query.QueryStore;
+import ledger.recon.ReconEngine;
 
 /** Binds the API; coordinated shutdown unbinds it first and lets in-flight requests finish. */
 public final class HttpServer {
   private HttpServer() {}
 
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, HttpSettings settings) {
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, HttpSettings settings, QueryStore store,
+                                                    ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout) {
     return Http.get(system)
         .newServerAt(settings.iface(), settings.port())
-        .bind(new HttpApi(system, settings).route())
+        .bind(new HttpApi(system, settings, store, recon, reconRunTimeout).route())
         .thenApply(binding -> binding.addToCoordinatedShutdown(settings.shutdownDeadline(), system));
   }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import ledger.core.Limits;
 import ledger.core.ResultCode;
+import ledger.metrics.Metrics;
 import ledger.transfer.Transfer;
 import ledger.transfer.TransferEntity;
 
@@ -33,8 +34,11 @@ public final class TransferRoutes extends RouteSupport {
   private final Duration askTimeout;
   private final Limits limits;
 
-  public TransferRoutes(ClusterSharding sharding, HttpSettings settings) {
+  private final Metrics metrics;
+
+  public TransferRoutes(ClusterSharding sharding, HttpSettings settings, Metrics metrics) {
     super(settings);
+    this.metrics = metrics;
     this.sharding = sharding;
     this.askTimeout = settings.askTimeout();
     this.limits = settings.limits();
@@ -54,7 +58,20 @@ public final class TransferRoutes extends RouteSupport {
   private CompletionStage<HttpResponse> create(JsonNode body) {
     TransferParser.Parsed parsed = TransferParser.parse(body, limits);
     return ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+        .whenComplete(this::countOutcome)
         .thenApply(TransferRoutes::toResponse);
+  }
+
+  /** Transfer outcomes by status and code, for creates (single and batch elements). */
+  private void countOutcome(TransferEntity.Reply reply, Throwable failure) {
+    if (failure != null) {
+      metrics.transferOutcomes.labels("unknown", "unavailable").inc();
+    } else if (reply instanceof TransferEntity.Done done) {
+      Transfer t = done.transfer();
+      metrics.transferOutcomes.labels(status(t), t.rejection() == null ? "" : t.rejection().code().wire()).inc();
+    } else {
+      metrics.transferOutcomes.labels("failed", ((TransferEntity.Failed) reply).code().wire()).inc();
+    }
   }
 
   private CompletionStage<HttpResponse> postPending(String id, JsonRequest body) {
@@ -95,6 +112,7 @@ public final class TransferRoutes extends RouteSupport {
     }
     String id = parsed.id();
     return ask(id, replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+        .whenComplete(this::countOutcome)
         .thenApply(reply -> {
           if (reply instanceof TransferEntity.Done done) {
             Transfer t = done.transfer();

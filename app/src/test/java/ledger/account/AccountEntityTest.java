@@ -70,7 +70,7 @@ public class AccountEntityTest {
   /** One pending leg "t-held" holding the given amounts. */
   static Map<String, PendingLeg> legs(long debit, long credit) {
     Instant t = CLOCK.instant();
-    return Map.of("t-held", new PendingLeg("t-held", "USD", debit, credit, t, t.plusSeconds(3)));
+    return Map.of("t-held", new PendingLeg("t-held", "USD", debit, credit, t, t.plusSeconds(3), 2L));
   }
 
   @Test

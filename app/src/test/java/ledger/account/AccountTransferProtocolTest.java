@@ -116,10 +116,24 @@ public class AccountTransferProtocolTest {
                              long credit) {
     assertEquals(new Prepared(id, tid), r.reply());
     Instant at = clock.instant();
-    assertEquals(List.of(new LegPrepared(new PendingLeg(tid, "USD", debit, credit, at, DEADLINE), at)), r.events());
     Account a = (Account) r.state();
-    assertEquals(new PendingLeg(tid, "USD", debit, credit, at, DEADLINE), a.pending().get(tid));
+    PendingLeg leg = new PendingLeg(tid, "USD", debit, credit, at, DEADLINE, a.version());
+    assertEquals(List.of(new LegPrepared(leg, at, Counters.of(a))), r.events());
+    assertEquals(leg, a.pending().get(tid));
     return a;
+  }
+
+  /** Leg events without the leg and counters they carry for the read side (checked elsewhere). */
+  private static List<Event> withoutReadSide(List<Event> events) {
+    return events.stream().map(e -> {
+      if (e instanceof LegPosted p) {
+        return (Event) new LegPosted(p.transferId(), p.partialAmount(), p.at(), null, null);
+      }
+      if (e instanceof LegVoided v) {
+        return (Event) new LegVoided(v.transferId(), v.at(), null, null);
+      }
+      return e;
+    }).toList();
   }
 
   private void assertRefused(CommandResultWithReply<Command, Event, State, PrepareReply> r, String tid,
@@ -341,7 +355,7 @@ public class AccountTransferProtocolTest {
     assertAlreadyHeld(prepare("t1", debit(30), credit(50)), "t1");
     Account a = restartKeepsState();
     assertCounters(a, 0, 0, 30, 50, 0, -30, 3);
-    assertEquals(new PendingLeg("t1", "USD", 30, 50, T0, DEADLINE), a.pending().get("t1"));
+    assertEquals(new PendingLeg("t1", "USD", 30, 50, T0, DEADLINE, 2L), a.pending().get("t1"));
     assertEquals(1, a.pending().size());
   }
 
@@ -365,7 +379,7 @@ public class AccountTransferProtocolTest {
     assertHeld(prepare("t1", credit(100)), "t1", 0, 100);
     clock.set(T0.plusMillis(7));
     CommandResultWithReply<Command, Event, State, LegAck> posted = post("t1", null);
-    assertEquals(List.of(new LegPosted("t1", null, T0.plusMillis(7))), posted.events());
+    assertEquals(List.of(new LegPosted("t1", null, T0.plusMillis(7), null, null)), withoutReadSide(posted.events()));
     assertCounters((Account) posted.state(), 0, 100, 0, 0, 100, 100, 3);
     assertEquals(T0.plusMillis(7), ((Account) posted.state()).updatedAt());
     assertTrue(((Account) posted.state()).pending().isEmpty());
@@ -385,7 +399,9 @@ public class AccountTransferProtocolTest {
     fund("fund", 100);
     assertCounters(assertHeld(prepare("t2", debit(40)), "t2", 40, 0), 0, 100, 40, 0, 100, 60, 4);
     CommandResultWithReply<Command, Event, State, LegAck> voided = voidLeg("t2");
-    assertEquals(List.of(new LegVoided("t2", T0)), voided.events());
+    assertEquals(List.of(new LegVoided("t2", T0, null, null)), withoutReadSide(voided.events()));
+    assertEquals(new PendingLeg("t2", "USD", 40, 0, T0, DEADLINE, 4L), ((LegVoided) voided.events().get(0)).leg());
+    assertEquals(new Counters(0, 100, 0, 0), ((LegVoided) voided.events().get(0)).after());
     assertCounters((Account) voided.state(), 0, 100, 0, 0, 100, 100, 5);
     restartKeepsState();
     assertTrue(voidLeg("t2").hasNoEvents());
@@ -409,7 +425,12 @@ public class AccountTransferProtocolTest {
     fund("fund", 100);
     assertHeld(prepare("d", debit(100)), "d", 100, 0);
     CommandResultWithReply<Command, Event, State, LegAck> posted = post("d", 40L);
-    assertEquals(List.of(new LegPosted("d", 40L, T0)), posted.events());
+    assertEquals(List.of(new LegPosted("d", 40L, T0, null, null)), withoutReadSide(posted.events()));
+    // For the read side: the leg as it was held, and the counters after the partial post.
+    LegPosted event = (LegPosted) posted.events().get(0);
+    assertEquals(new PendingLeg("d", "USD", 100, 0, T0, DEADLINE, 4L), event.leg());
+    assertEquals(new Counters(40, 100, 0, 0), event.after());
+    assertEquals(Counters.of((Account) posted.state()), event.after());
     assertCounters((Account) posted.state(), 40, 100, 0, 0, 60, 60, 5);
     assertCounters(assertHeld(prepare("c", credit(100)), "c", 0, 100), 40, 100, 0, 100, 60, 60, 6);
     assertCounters((Account) post("c", 40L).state(), 40, 140, 0, 0, 100, 100, 7);
@@ -503,13 +524,13 @@ public class AccountTransferProtocolTest {
     assertCounters(account(), 0, 0, 15, 50, 0, -15, 5);
     clock.set(T0.plusMillis(3));
     CommandResult<Command, Event, State> posted = resolution("a", Resolution.Outcome.POST, null, null);
-    assertEquals(List.of(new LegPosted("a", null, T0.plusMillis(3))), posted.events());
+    assertEquals(List.of(new LegPosted("a", null, T0.plusMillis(3), null, null)), withoutReadSide(posted.events()));
     assertCounters((Account) posted.state(), 10, 0, 5, 50, -10, -15, 6);
     CommandResult<Command, Event, State> partial = resolution("b", Resolution.Outcome.POST, 7L, null);
-    assertEquals(List.of(new LegPosted("b", 7L, T0.plusMillis(3))), partial.events());
+    assertEquals(List.of(new LegPosted("b", 7L, T0.plusMillis(3), null, null)), withoutReadSide(partial.events()));
     assertCounters((Account) partial.state(), 10, 7, 5, 30, -3, -8, 7);
     CommandResult<Command, Event, State> voided = resolution("c", Resolution.Outcome.VOID, null, null);
-    assertEquals(List.of(new LegVoided("c", T0.plusMillis(3))), voided.events());
+    assertEquals(List.of(new LegVoided("c", T0.plusMillis(3), null, null)), withoutReadSide(voided.events()));
     assertCounters((Account) voided.state(), 10, 7, 5, 0, -3, -8, 8);
     CommandResult<Command, Event, State> wait = resolution("d", Resolution.Outcome.WAIT, null, T0.plusSeconds(10));
     assertTrue(wait.hasNoEvents());

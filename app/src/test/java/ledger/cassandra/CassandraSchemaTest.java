@@ -23,6 +23,10 @@ public class CassandraSchemaTest {
     }
     assertEquals("QUORUM", prod.getString(
         "datastax-java-driver.profiles.akka-persistence-cassandra-profile.basic.request.consistency"));
+    assertEquals("QUORUM", prod.getString(
+        "datastax-java-driver.profiles.akka-projection-cassandra-profile.basic.request.consistency"));
+    // Projection offsets live in the ledger keyspace, in the tables of schema/ledger.cql.
+    assertEquals("ledger", prod.getString("akka.projection.cassandra.offset-store.keyspace"));
   }
 
   @Test
@@ -37,7 +41,11 @@ public class CassandraSchemaTest {
     List<String> tables = statements.stream().skip(1)
         .map(s -> s.replaceAll("(?s)CREATE TABLE IF NOT EXISTS bank_a\\.(\\w+).*", "$1")).toList();
     assertEquals(List.of("messages", "tag_views", "tag_write_progress", "tag_scanning", "metadata",
-        "all_persistence_ids", "snapshots", "offset_store", "projection_management"), tables);
+        "all_persistence_ids", "snapshots", "offset_store", "projection_management", "account_entries",
+        "account_transfers", "account_list", "pending_legs", "currency_accounts"), tables);
+    // Every query table is emptied by `./ledger rebuild-query`, with the offsets.
+    assertEquals(new java.util.HashSet<>(tables.subList(7, tables.size())),
+        new java.util.HashSet<>(ledger.query.QueryRebuild.tables()));
     assertFalse(String.join("\n", statements).contains("${"));
   }
 

@@ -26,11 +26,29 @@ public final class TestNodes {
         .withFallback(ConfigFactory.parseResources("application.conf")));
   }
 
+  /**
+   * A single node on the test Cassandra, in its own keyspace (schema applied by the caller),
+   * with projections and recon on; the events-by-tag scan starts at today's bucket.
+   */
+  public static Config onCassandra(String keyspace, Map<String, Object> overrides) {
+    Map<String, Object> settings = new java.util.HashMap<>(Map.of(
+        "ledger.cassandra.contact-points", TestCassandra.contactPoint(),
+        "ledger.cassandra.keyspace", keyspace,
+        "ledger.cassandra.replication", "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        "akka.persistence.cassandra.events-by-tag.first-time-bucket",
+        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'00:00")
+            .format(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).atStartOfDay())));
+    settings.putAll(overrides);
+    return singleNode(settings);
+  }
+
   /** The same, journaling to Akka's in-memory persistence testkit instead of Cassandra. */
   public static Config inMemoryNode() {
     Config inMemory = PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\""));
+        .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\"\n"
+            // No Cassandra: no projections, no recon (their tests run on the embedded Cassandra).
+            + "ledger.projection.enabled = off\nledger.recon.enabled = off"));
     return inMemory.withFallback(singleNode(Map.of())).resolve();
   }
 

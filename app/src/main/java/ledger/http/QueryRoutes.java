@@ -1,0 +1,267 @@
+package ledger.http;
+
+import static akka.http.javadsl.server.PathMatchers.segment;
+
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.Route;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import ledger.core.Ids;
+import ledger.core.ResultCode;
+import ledger.query.QueryRows.AccountRow;
+import ledger.query.QueryRows.Entry;
+import ledger.query.QuerySettings;
+import ledger.query.QueryStore;
+
+/**
+ * The query side of API.md (eventually consistent, from the projection's tables). A
+ * {@code min_version} makes a per-account query wait, bounded, for the projection to reach that
+ * version of the account, then answer {@code 503 data_not_ready} with the version it has.
+ */
+public final class QueryRoutes extends RouteSupport {
+  private static final Pattern CURRENCY = Pattern.compile("^[A-Z][A-Z0-9_]{1,15}$");
+  private static final Pattern INTEGER = Pattern.compile("^[0-9]{1,19}$");
+  private static final Set<String> STATUSES = Set.of("open", "locked", "closed");
+
+  private final QueryStore store;
+  private final QuerySettings q;
+
+  public QueryRoutes(QueryStore store, HttpSettings settings) {
+    super(settings);
+    this.store = store;
+    this.q = store.settings();
+  }
+
+  public Route routes() {
+    return pathPrefix("accounts", () -> concat(
+        pathEnd(() -> get(() -> query(Set.of("currency", "status", "after", "limit"), this::list))),
+        pathPrefix(segment(), id -> validId(id, () -> concat(
+            path("entries", () -> get(() -> query(Set.of("after_version", "limit", "min_version"),
+                p -> entries(id, p)))),
+            path("balance", () -> get(() -> query(Set.of("at", "min_version"), p -> balance(id, p)))),
+            path("transfers", () -> get(() -> query(Set.of("after", "limit", "min_version"),
+                p -> transfers(id, p)))))))));
+  }
+
+  private Route query(Set<String> allowed, Function<Map<String, String>, CompletionStage<HttpResponse>> handler) {
+    return parameterMap(params -> {
+      for (String name : params.keySet()) {
+        if (!allowed.contains(name)) {
+          return complete(ErrorMapping.response(ResultCode.UNKNOWN_PARAMETER, "unknown query parameter " + name
+              + "; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed))));
+        }
+      }
+      CompletionStage<HttpResponse> response;
+      try {
+        response = handler.apply(params);
+      } catch (ApiError e) {
+        return complete(ErrorMapping.response(e));
+      }
+      return completeWithFuture(response.exceptionally(QueryRoutes::failureOrNotReady));
+    });
+  }
+
+  // ---- GET /accounts ----------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> list(Map<String, String> p) {
+    String currency = p.get("currency");
+    if (currency != null && !CURRENCY.matcher(currency).matches()) {
+      throw new ApiError(ResultCode.INVALID_CURRENCY, "currency must match ^[A-Z][A-Z0-9_]{1,15}$");
+    }
+    String status = p.get("status");
+    if (status != null && !STATUSES.contains(status)) {
+      throw new ApiError(ResultCode.INVALID_STATUS, "status must be open, locked or closed");
+    }
+    String after = p.get("after");
+    if (after != null && !Ids.isValid(after)) {
+      throw new ApiError(ResultCode.INVALID_ID, "after must be an account id");
+    }
+    int limit = limit(p);
+    return store.accounts(currency, status, after, limit).thenApply(page -> {
+      ObjectNode root = Json.MAPPER.createObjectNode();
+      ArrayNode accounts = root.putArray("accounts");
+      page.accounts().forEach(a -> accounts.add(QueryJson.account(a)));
+      root.put("next", page.next());
+      return ok(root);
+    });
+  }
+
+  // ---- GET /accounts/{id}/entries -------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> entries(String id, Map<String, String> p) {
+    long after = version(p, "after_version", 0L);
+    int limit = limit(p);
+    return projected(id, p).thenCompose(upTo -> store.entries(id, after, upTo, limit)).thenApply(page -> {
+      ObjectNode root = Json.MAPPER.createObjectNode();
+      ArrayNode entries = root.putArray("entries");
+      page.items().forEach(e -> entries.add(QueryJson.entry(e)));
+      root.put("next", page.next());
+      return ok(root);
+    });
+  }
+
+  // ---- GET /accounts/{id}/balance ---------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> balance(String id, Map<String, String> p) {
+    Instant at = time(p, "at");
+    return projected(id, p).thenCompose(upTo -> store.account(id).thenCompose(row -> {
+      AccountRow a = row.orElseThrow(() -> notFound(id));
+      if (at == null) {
+        return CompletableFuture.completedFuture(balanceJson(a, null, a.version(), a.debitsPosted(),
+            a.creditsPosted(), a.debitsPending(), a.creditsPending()));
+      }
+      if (a.createdAt().isAfter(at)) {
+        throw new ApiError(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " did not exist at " + Json.time(at));
+      }
+      return store.entryAt(id, upTo, at).thenApply(entry -> {
+        if (entry.isEmpty()) {
+          return balanceJson(a, at, null, 0, 0, 0, 0); // created, no leg yet
+        }
+        Entry e = entry.get();
+        if (e.creditsPosted() == null) {
+          throw new ApiError(ResultCode.DATA_NOT_READY, "entries of this period carry no balances");
+        }
+        return balanceJson(a, at, e.version(), e.debitsPosted(), e.creditsPosted(), e.debitsPending(),
+            e.creditsPending());
+      });
+    }));
+  }
+
+  private static HttpResponse balanceJson(AccountRow a, Instant at, Long version, long dp, long cp, long dpe,
+                                          long cpe) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("account_id", a.id());
+    o.put("currency", a.currency());
+    o.put("at", Json.time(at));
+    o.put("version", version);
+    QueryJson.counters(o, dp, cp, dpe, cpe);
+    return ok(o);
+  }
+
+  // ---- GET /accounts/{id}/transfers -------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> transfers(String id, Map<String, String> p) {
+    long before = version(p, "after", Long.MAX_VALUE);
+    int limit = limit(p);
+    return projected(id, p).thenCompose(upTo -> store.transfers(id, upTo, before, limit))
+        .thenApply(rows -> {
+          ObjectNode root = Json.MAPPER.createObjectNode();
+          ArrayNode transfers = root.putArray("transfers");
+          rows.forEach(t -> transfers.add(QueryJson.transfer(t)));
+          root.put("next", rows.size() == limit ? rows.get(rows.size() - 1).preparedVersion() : null);
+          return ok(root);
+        });
+  }
+
+  // ---- min_version ------------------------------------------------------------------------------
+
+  /** The account's projected version once it reaches min_version (else data_not_ready); 404 if none. */
+  private CompletionStage<Long> projected(String id, Map<String, String> p) {
+    long min = version(p, "min_version", 0L);
+    long deadline = System.nanoTime() + q.minVersionWait().toNanos();
+    return awaitVersion(id, min, deadline).thenApply(v -> {
+      if (v == 0) {
+        throw notFound(id);
+      }
+      return v;
+    });
+  }
+
+  private CompletionStage<Long> awaitVersion(String id, long min, long deadline) {
+    return store.projectedVersion(id).thenCompose(v -> {
+      if (v >= min) {
+        return CompletableFuture.completedFuture(v);
+      }
+      if (System.nanoTime() >= deadline) {
+        throw new DataNotReady(v, min);
+      }
+      return CompletableFuture.supplyAsync(() -> id, CompletableFuture.delayedExecutor(
+          q.minVersionPoll().toMillis(), TimeUnit.MILLISECONDS)).thenCompose(x -> awaitVersion(id, min, deadline));
+    });
+  }
+
+  private static final class DataNotReady extends RuntimeException {
+    final long available;
+
+    DataNotReady(long available, long wanted) {
+      super("the query side has version " + available + " of this account, not yet " + wanted + "; retry",
+          null, false, false);
+      this.available = available;
+    }
+  }
+
+  private static HttpResponse failureOrNotReady(Throwable t) {
+    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof DataNotReady d) {
+      ObjectNode error = ErrorMapping.errorBody(ResultCode.DATA_NOT_READY, d.getMessage());
+      error.put("available_version", d.available);
+      return ErrorMapping.response(error);
+    }
+    return failure(cause);
+  }
+
+  // ---- parameters -------------------------------------------------------------------------------
+
+  private int limit(Map<String, String> p) {
+    String s = p.get("limit");
+    if (s == null) {
+      return q.pageSizeDefault();
+    }
+    if (!INTEGER.matcher(s).matches() || s.length() > 6 || Integer.parseInt(s) < 1
+        || Integer.parseInt(s) > q.pageSizeMax()) {
+      throw new ApiError(ResultCode.INVALID_PAGE_LIMIT, "limit must be an integer from 1 to " + q.pageSizeMax());
+    }
+    return Integer.parseInt(s);
+  }
+
+  private static long version(Map<String, String> p, String name, long absent) {
+    String s = p.get(name);
+    if (s == null) {
+      return absent;
+    }
+    try {
+      if (INTEGER.matcher(s).matches()) {
+        return Long.parseLong(s);
+      }
+    } catch (NumberFormatException tooLarge) {
+      // falls through to the error
+    }
+    throw new ApiError(ResultCode.INVALID_VERSION, name + " must be a non-negative integer version");
+  }
+
+  private static Instant time(Map<String, String> p, String name) {
+    String s = p.get(name);
+    if (s == null) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.parse(s).toInstant();
+    } catch (DateTimeParseException e) {
+      throw new ApiError(ResultCode.INVALID_TIME, name + " must be an RFC 3339 time, e.g. 2026-11-22T10:15:30.123Z");
+    }
+  }
+
+  private static ApiError notFound(String id) {
+    return new ApiError(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " is not on the query side "
+        + "(it does not exist, or is newer than the projection: pass min_version=1 to wait for it)");
+  }
+
+  static HttpResponse ok(JsonNode body) {
+    return HttpResponse.create().withStatus(StatusCodes.OK)
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
+  }
+}

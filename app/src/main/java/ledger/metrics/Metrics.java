@@ -1,0 +1,75 @@
+package ledger.metrics;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Extension;
+import akka.actor.typed.ExtensionId;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Gauge;
+import io.prometheus.client.Summary;
+import io.prometheus.client.exporter.common.TextFormat;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * The node's Prometheus metrics (GET /metrics), one registry per ActorSystem so that several
+ * nodes in one JVM (tests) do not share counters. Label values are bounded: routes are path
+ * templates, codes are ResultCode names, tags are the fixed projection tags.
+ */
+public final class Metrics implements Extension {
+  private final CollectorRegistry registry = new CollectorRegistry();
+
+  public final Counter httpRequests = Counter.build("ledger_http_requests_total", "HTTP requests by route and status")
+      .labelNames("method", "route", "status").register(registry);
+  public final Counter transferOutcomes = Counter.build("ledger_transfer_outcomes_total",
+      "Transfer create answers by status (posted, pending, rejected, failed, unknown) and code")
+      .labelNames("status", "code").register(registry);
+  public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
+      "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")
+      .quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);
+  public final Summary projectionLag = Summary.build("ledger_projection_lag_seconds",
+      "Event journal timestamp to its query rows written, per projection tag")
+      .labelNames("tag").quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);
+  public final Gauge projectionLastLag = Gauge.build("ledger_projection_last_lag_seconds",
+      "Lag of the latest event projected, per tag").labelNames("tag").register(registry);
+  public final Counter reconRuns = Counter.build("ledger_recon_runs_total", "Recon runs by result")
+      .labelNames("result").register(registry);
+  public final Gauge reconDivergences = Gauge.build("ledger_recon_divergences",
+      "Divergences found by the latest recon run, by kind").labelNames("kind").register(registry);
+  public final Gauge reconBalanced = Gauge.build("ledger_recon_balanced",
+      "1 if the latest recon run found the currency's totals balanced (S1), else 0").labelNames("currency")
+      .register(registry);
+  public final Gauge reconStatus = Gauge.build("ledger_recon_ok",
+      "1 if the latest recon run found no divergence, 0 if it did, -1 before the first run").register(registry);
+  public final Gauge reconLastRun = Gauge.build("ledger_recon_last_run_timestamp_seconds",
+      "When the latest recon run finished").register(registry);
+
+  private Metrics() {
+    reconStatus.set(-1);
+  }
+
+  public static Metrics get(ActorSystem<?> system) {
+    return Id.INSTANCE.apply(system);
+  }
+
+  /** The Prometheus text exposition format (version 0.0.4). */
+  public String scrape() {
+    StringWriter out = new StringWriter();
+    try {
+      TextFormat.write004(out, registry.metricFamilySamples());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  private static final class Id extends ExtensionId<Metrics> {
+    static final Id INSTANCE = new Id();
+
+    @Override
+    public Metrics createExtension(ActorSystem<?> system) {
+      return new Metrics();
+    }
+  }
+}

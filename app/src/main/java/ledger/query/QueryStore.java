@@ -1,0 +1,407 @@
+package ledger.query;
+
+import akka.Done;
+import akka.actor.typed.ActorSystem;
+import akka.stream.alpakka.cassandra.javadsl.CassandraSession;
+import akka.stream.alpakka.cassandra.javadsl.CassandraSessionRegistry;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import ledger.query.QueryRows.AccountPage;
+import ledger.query.QueryRows.AccountRow;
+import ledger.query.QueryRows.AccountTransfer;
+import ledger.query.QueryRows.Entry;
+import ledger.query.QueryRows.PendingLegRow;
+import ledger.query.QueryRows.Totals;
+
+/**
+ * The query tables in Cassandra (schema/ledger.cql). Every write is stamped with the account
+ * version it comes from ({@code setQueryTimestamp}), so that Cassandra keeps, cell by cell,
+ * the value of the newest event: a redelivered or reordered event changes nothing.
+ */
+public final class QueryStore {
+  /** The journal's profile: the query side reads and writes at the configured consistency. */
+  private static final String PROFILE = "akka-persistence-cassandra-profile";
+  static final String SESSION_CONFIG = "akka.persistence.cassandra";
+  /** Every table of the query side, for rebuild. */
+  public static final List<String> TABLES =
+      List.of("account_entries", "account_transfers", "account_list", "pending_legs", "currency_accounts");
+
+  private final ActorSystem<?> system;
+  private final QuerySettings settings;
+  private final String ks;
+  private final Map<String, CompletionStage<PreparedStatement>> prepared = new ConcurrentHashMap<>();
+  private volatile CassandraSession session;
+
+  public QueryStore(ActorSystem<?> system, QuerySettings settings) {
+    this.system = system;
+    this.settings = settings;
+    this.ks = settings.keyspace();
+  }
+
+  public QuerySettings settings() {
+    return settings;
+  }
+
+  /** Created on first use: nodes without Cassandra (in-memory tests) never connect. */
+  CassandraSession session() {
+    CassandraSession s = session;
+    if (s == null) {
+      synchronized (this) {
+        if (session == null) {
+          session = CassandraSessionRegistry.get(system).sessionFor(SESSION_CONFIG);
+        }
+        s = session;
+      }
+    }
+    return s;
+  }
+
+  private CompletionStage<BoundStatement> bind(String cql, Object... values) {
+    return prepared.computeIfAbsent(cql, q -> session().prepare(q))
+        .thenApply(ps -> ps.bind(values).setExecutionProfileName(PROFILE));
+  }
+
+  private CompletionStage<Done> write(long version, String cql, Object... values) {
+    return bind(cql, values).thenCompose(st -> session().executeWrite(st.setQueryTimestamp(version)));
+  }
+
+  private CompletionStage<List<Row>> select(String cql, Object... values) {
+    return bind(cql, values).thenCompose(st -> session().selectAll(st));
+  }
+
+  private CompletionStage<Optional<Row>> selectOne(String cql, Object... values) {
+    return bind(cql, values).thenCompose(st -> session().selectOne(st));
+  }
+
+  // ---- writes (the projection handler) --------------------------------------------------------
+
+  public CompletionStage<Done> insertEntry(Entry e) {
+    return write(e.version(), "INSERT INTO " + ks + ".account_entries (account_id, bucket, version, side, "
+            + "transfer_id, amount, status, debits_posted, credits_posted, debits_pending, credits_pending, at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        e.accountId(), settings.versionBucket(e.version()), e.version(), e.side(), e.transferId(), e.amount(),
+        e.status(), e.debitsPosted(), e.creditsPosted(), e.debitsPending(), e.creditsPending(), e.at());
+  }
+
+  public CompletionStage<Done> insertAccountTransfer(String accountId, long version, String transferId, long debit,
+                                                     long credit, Instant preparedAt, Instant deadline) {
+    return write(version, "INSERT INTO " + ks + ".account_transfers (account_id, bucket, prepared_version, "
+            + "transfer_id, debit, credit, status, prepared_at, deadline, updated_version, updated_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+        accountId, settings.versionBucket(version), version, transferId, debit, credit, preparedAt, deadline,
+        version, preparedAt);
+  }
+
+  public CompletionStage<Done> finishAccountTransfer(String accountId, long preparedVersion, String transferId,
+                                                     long version, String status, Long postedAmount, Instant at) {
+    return write(version, "UPDATE " + ks + ".account_transfers SET status = ?, posted_amount = ?, "
+            + "updated_version = ?, updated_at = ? WHERE account_id = ? AND bucket = ? AND prepared_version = ? "
+            + "AND transfer_id = ?",
+        status, postedAmount, version, at, accountId, settings.versionBucket(preparedVersion), preparedVersion,
+        transferId);
+  }
+
+  public CompletionStage<Done> insertPendingLeg(long version, PendingLegRow r) {
+    return write(version, "INSERT INTO " + ks + ".pending_legs (due_hour, due_at, account_id, transfer_id, "
+            + "currency, debit, credit) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        dueHour(r.dueAt()), r.dueAt(), r.accountId(), r.transferId(), r.currency(), r.debit(), r.credit());
+  }
+
+  public CompletionStage<Done> deletePendingLeg(long version, Instant dueAt, String accountId, String transferId) {
+    return write(version, "DELETE FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at = ? AND account_id = ? "
+        + "AND transfer_id = ?", dueHour(dueAt), dueAt, accountId, transferId);
+  }
+
+  public CompletionStage<Done> accountCreated(String accountId, long version, String currency, Long min, Long max,
+                                              Map<String, String> metadata, Instant at) {
+    return write(version, "UPDATE " + ks + ".account_list SET currency = ?, status = 'open', min_balance = ?, "
+            + "max_balance = ?, metadata = ?, debits_posted = 0, credits_posted = 0, debits_pending = 0, "
+            + "credits_pending = 0, version = ?, created_at = ?, updated_at = ? WHERE bucket = ? AND account_id = ?",
+        currency, min, max, metadata, version, at, at, settings.listingBucket(accountId), accountId)
+        .thenCompose(d -> accountTotals(accountId, version, currency, 0, 0, 0, 0));
+  }
+
+  public CompletionStage<Done> accountStatus(String accountId, long version, String status, Instant at) {
+    return write(version, "UPDATE " + ks + ".account_list SET status = ?, version = ?, updated_at = ? "
+        + "WHERE bucket = ? AND account_id = ?", status, version, at, settings.listingBucket(accountId), accountId);
+  }
+
+  public CompletionStage<Done> accountLimits(String accountId, long version, Long min, Long max,
+                                             Map<String, String> metadata, Instant at) {
+    return write(version, "UPDATE " + ks + ".account_list SET min_balance = ?, max_balance = ?, metadata = ?, "
+            + "version = ?, updated_at = ? WHERE bucket = ? AND account_id = ?",
+        min, max, metadata, version, at, settings.listingBucket(accountId), accountId);
+  }
+
+  /** An event the query side cannot derive rows from (persisted before leg events carried them). */
+  public CompletionStage<Done> accountStatusVersionOnly(String accountId, long version, Instant at) {
+    return write(version, "UPDATE " + ks + ".account_list SET version = ?, updated_at = ? "
+        + "WHERE bucket = ? AND account_id = ?", version, at, settings.listingBucket(accountId), accountId);
+  }
+
+  /** The counters after a leg event, in the listing and in the per-currency totals. */
+  public CompletionStage<Done> accountCounters(String accountId, long version, String currency, long dp, long cp,
+                                               long dpe, long cpe, Instant at) {
+    CompletionStage<Done> totals = currency == null ? CompletableFuture.completedFuture(Done.getInstance())
+        : accountTotals(accountId, version, currency, dp, cp, dpe, cpe);
+    return totals.thenCompose(d -> write(version, "UPDATE " + ks + ".account_list SET debits_posted = ?, "
+            + "credits_posted = ?, debits_pending = ?, credits_pending = ?, version = ?, updated_at = ? "
+            + "WHERE bucket = ? AND account_id = ?",
+        dp, cp, dpe, cpe, version, at, settings.listingBucket(accountId), accountId));
+  }
+
+  private CompletionStage<Done> accountTotals(String accountId, long version, String currency, long dp, long cp,
+                                              long dpe, long cpe) {
+    return write(version, "UPDATE " + ks + ".currency_accounts SET debits_posted = ?, credits_posted = ?, "
+            + "debits_pending = ?, credits_pending = ?, version = ? WHERE currency = ? AND bucket = ? "
+            + "AND account_id = ?",
+        dp, cp, dpe, cpe, version, currency, settings.totalsBucket(accountId), accountId);
+  }
+
+  static long dueHour(Instant dueAt) {
+    return dueAt.getEpochSecond() / 3600;
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  private static final String ACCOUNT_COLUMNS = "account_id, currency, status, min_balance, max_balance, metadata, "
+      + "debits_posted, credits_posted, debits_pending, credits_pending, version, created_at, updated_at";
+
+  public CompletionStage<Optional<AccountRow>> account(String accountId) {
+    return selectOne("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? AND account_id = ?",
+        settings.listingBucket(accountId), accountId)
+        .thenApply(row -> row.filter(r -> !r.isNull("currency") && !r.isNull("created_at"))
+            .map(QueryStore::accountRow));
+  }
+
+  /** The highest version of the account the query side has fully written (0 if none). */
+  public CompletionStage<Long> projectedVersion(String accountId) {
+    return selectOne("SELECT version FROM " + ks + ".account_list WHERE bucket = ? AND account_id = ?",
+        settings.listingBucket(accountId), accountId)
+        .thenApply(row -> row.map(r -> r.isNull("version") ? 0L : r.getLong("version")).orElse(0L));
+  }
+
+  /**
+   * Accounts in id order after {@code after}, filtered by currency and status. Each hash bucket
+   * is read up to {@code limit} rows; the merge is exact up to the smallest last id among the
+   * buckets that returned a full page (the horizon), so a page may be short with a next cursor.
+   */
+  public CompletionStage<AccountPage> accounts(String currency, String status, String after, int limit) {
+    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+    for (int b = 0; b < settings.listingBuckets(); b++) {
+      reads.add(select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
+          + "AND account_id > ? LIMIT ?", b, after == null ? "" : after, limit).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      String horizon = null;
+      List<AccountRow> all = new ArrayList<>();
+      for (CompletableFuture<List<Row>> read : reads) {
+        List<Row> rows = read.join();
+        rows.forEach(r -> all.add(accountRow(r)));
+        if (rows.size() == limit) {
+          String last = rows.get(rows.size() - 1).getString("account_id");
+          horizon = horizon == null || last.compareTo(horizon) < 0 ? last : horizon;
+        }
+      }
+      all.sort(Comparator.comparing(AccountRow::id));
+      List<AccountRow> page = new ArrayList<>();
+      for (AccountRow row : all) {
+        if (horizon != null && row.id().compareTo(horizon) > 0) {
+          break;
+        }
+        if (row.currency() == null || row.createdAt() == null) {
+          continue; // not yet created on the query side (a reordered event wrote part of it)
+        }
+        if ((currency == null || currency.equals(row.currency())) && (status == null || status.equals(row.status()))) {
+          page.add(row);
+          if (page.size() == limit) {
+            return new AccountPage(page, row.id());
+          }
+        }
+      }
+      return new AccountPage(page, horizon);
+    });
+  }
+
+  private static final String ENTRY_COLUMNS = "account_id, version, side, transfer_id, amount, status, "
+      + "debits_posted, credits_posted, debits_pending, credits_pending, at";
+
+  /**
+   * Statement entries with version > {@code afterVersion} up to {@code upTo}, at most {@code
+   * limit} versions' worth (both sides of one version stay on one page).
+   */
+  public CompletionStage<QueryRows.Page<Entry>> entries(String accountId, long afterVersion, long upTo, int limit) {
+    return entriesFrom(accountId, afterVersion, upTo, limit + 1, new ArrayList<>()).thenApply(rows -> {
+      if (rows.size() <= limit) {
+        return new QueryRows.Page<>(rows, null);
+      }
+      long cut = rows.get(limit).version();
+      List<Entry> page = new ArrayList<>(rows.subList(0, limit));
+      if (page.get(page.size() - 1).version() == cut) {
+        List<Entry> without = page.stream().filter(e -> e.version() != cut).toList();
+        page = without.isEmpty() ? rows.stream().filter(e -> e.version() <= cut).toList() : new ArrayList<>(without);
+      }
+      return new QueryRows.Page<>(page, page.get(page.size() - 1).version());
+    });
+  }
+
+  private CompletionStage<List<Entry>> entriesFrom(String accountId, long after, long upTo, int want,
+                                                   List<Entry> acc) {
+    long bucket = settings.versionBucket(after + 1);
+    if (acc.size() >= want || bucket > settings.versionBucket(upTo)) {
+      return CompletableFuture.completedFuture(acc);
+    }
+    return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? AND bucket = ? "
+        + "AND version > ? AND version <= ? LIMIT ?", accountId, bucket, after, upTo, want - acc.size())
+        .thenCompose(rows -> {
+          rows.forEach(r -> acc.add(entry(r)));
+          long nextAfter = (bucket + 1) * settings.entriesPerBucket() - 1;
+          return entriesFrom(accountId, nextAfter, upTo, want, acc);
+        });
+  }
+
+  /** The latest entry at or before {@code at}, walking the version buckets down from the newest. */
+  public CompletionStage<Optional<Entry>> entryAt(String accountId, long upTo, Instant at) {
+    return entryAtFrom(accountId, settings.versionBucket(upTo), at);
+  }
+
+  private CompletionStage<Optional<Entry>> entryAtFrom(String accountId, long bucket, Instant at) {
+    if (bucket < 0) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? AND bucket = ? "
+        + "LIMIT 1", accountId, bucket).thenCompose(first -> {
+          if (first.isEmpty() || entry(first.get(0)).at().isAfter(at)) {
+            return entryAtFrom(accountId, bucket - 1, at);
+          }
+          return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? "
+              + "AND bucket = ?", accountId, bucket).thenApply(rows -> {
+                Entry best = null;
+                for (Row r : rows) {
+                  Entry e = entry(r);
+                  if (!e.at().isAfter(at)) {
+                    best = e; // ascending version: the last one at or before `at` wins
+                  }
+                }
+                return Optional.ofNullable(best);
+              });
+        });
+  }
+
+  /**
+   * Transfers touching the account, newest first, prepared before version {@code before} and at
+   * or below {@code upTo} (the projected version: it bounds the buckets walked).
+   */
+  public CompletionStage<List<AccountTransfer>> transfers(String accountId, long upTo, long before, int limit) {
+    long from = Math.min(upTo, before - 1);
+    return transfersFrom(accountId, from + 1, settings.versionBucket(Math.max(0, from)), limit, new ArrayList<>());
+  }
+
+  private CompletionStage<List<AccountTransfer>> transfersFrom(String accountId, long before, long bucket, int want,
+                                                               List<AccountTransfer> acc) {
+    if (acc.size() >= want || bucket < 0) {
+      return CompletableFuture.completedFuture(acc);
+    }
+    return select("SELECT * FROM " + ks + ".account_transfers WHERE account_id = ? AND bucket = ? "
+        + "AND prepared_version < ? LIMIT ?", accountId, bucket, before, want - acc.size()).thenCompose(rows -> {
+          rows.forEach(r -> acc.add(accountTransfer(r)));
+          return transfersFrom(accountId, before, bucket - 1, want, acc);
+        });
+  }
+
+  /** Pending-leg rows due before {@code dueBefore}, in the hour buckets from {@code since}. */
+  public CompletionStage<List<PendingLegRow>> pendingLegsDue(Instant since, Instant dueBefore) {
+    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+    for (long h = dueHour(since); h <= dueHour(dueBefore); h++) {
+      reads.add(select("SELECT * FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at < ?", h, dueBefore)
+          .toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(d -> reads.stream()
+        .flatMap(r -> r.join().stream())
+        .map(r -> new PendingLegRow(r.getInstant("due_at"), r.getString("account_id"), r.getString("transfer_id"),
+            r.getString("currency"), r.getLong("debit"), r.getLong("credit")))
+        .toList());
+  }
+
+  /** S1 inputs: per currency, the sums of every account's latest counters. */
+  public CompletionStage<List<Totals>> totals() {
+    return select("SELECT DISTINCT currency, bucket FROM " + ks + ".currency_accounts").thenCompose(parts -> {
+      List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+      for (Row p : parts) {
+        reads.add(select("SELECT currency, debits_posted, credits_posted, debits_pending, credits_pending FROM " + ks
+            + ".currency_accounts WHERE currency = ? AND bucket = ?", p.getString("currency"), p.getInt("bucket"))
+            .toCompletableFuture());
+      }
+      return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(d -> {
+        Map<String, BigInteger[]> sums = new HashMap<>();
+        Map<String, Long> counts = new HashMap<>();
+        for (CompletableFuture<List<Row>> read : reads) {
+          for (Row r : read.join()) {
+            BigInteger[] s = sums.computeIfAbsent(r.getString("currency"),
+                c -> new BigInteger[] {BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO});
+            for (int i = 0; i < 4; i++) {
+              s[i] = s[i].add(BigInteger.valueOf(r.getLong(i + 1)));
+            }
+            counts.merge(r.getString("currency"), 1L, Long::sum);
+          }
+        }
+        return sums.entrySet().stream().sorted(Map.Entry.comparingByKey())
+            .map(e -> new Totals(e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3],
+                counts.get(e.getKey())))
+            .toList();
+      });
+    });
+  }
+
+  /** Up to {@code limit} listing rows of one hash bucket after {@code after} (recon sampling, full scans). */
+  public CompletionStage<List<AccountRow>> accountsInBucket(int bucket, String after, int limit) {
+    return select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? AND account_id > ? "
+        + "LIMIT ?", bucket, after, limit)
+        .thenApply(rows -> rows.stream().map(QueryStore::accountRow).filter(a -> a.currency() != null).toList());
+  }
+
+  // ---- row mapping --------------------------------------------------------------------------------
+
+  private static AccountRow accountRow(Row r) {
+    return new AccountRow(r.getString("account_id"), r.getString("currency"), r.getString("status"),
+        nullableLong(r, "min_balance"), nullableLong(r, "max_balance"),
+        r.isNull("metadata") ? Map.of() : r.getMap("metadata", String.class, String.class),
+        r.getLong("debits_posted"), r.getLong("credits_posted"), r.getLong("debits_pending"),
+        r.getLong("credits_pending"), r.getLong("version"), r.getInstant("created_at"), r.getInstant("updated_at"));
+  }
+
+  private static Entry entry(Row r) {
+    return new Entry(r.getString("account_id"), r.getLong("version"), r.getString("side"), r.getString("transfer_id"),
+        r.getLong("amount"), r.getString("status"), nullableLong(r, "debits_posted"),
+        nullableLong(r, "credits_posted"), nullableLong(r, "debits_pending"), nullableLong(r, "credits_pending"),
+        r.getInstant("at"));
+  }
+
+  private static AccountTransfer accountTransfer(Row r) {
+    return new AccountTransfer(r.getString("account_id"), r.getLong("prepared_version"), r.getString("transfer_id"),
+        r.getLong("debit"), r.getLong("credit"), nullableLong(r, "posted_amount"), r.getString("status"),
+        r.getInstant("prepared_at"), r.getInstant("deadline"), r.getLong("updated_version"),
+        r.getInstant("updated_at"));
+  }
+
+  private static Long nullableLong(Row r, String column) {
+    return r.isNull(column) ? null : r.getLong(column);
+  }
+
+  static Instant millis(Instant t) {
+    return t == null ? null : t.truncatedTo(ChronoUnit.MILLIS);
+  }
+}

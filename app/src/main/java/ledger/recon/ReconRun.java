@@ -1,0 +1,339 @@
+package ledger.recon;
+
+import akka.actor.typed.ActorSystem;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import akka.persistence.query.PersistenceQuery;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import ledger.account.Account;
+import ledger.account.AccountEntity;
+import ledger.account.PendingLeg;
+import ledger.query.QueryRows.AccountRow;
+import ledger.query.QueryRows.AccountTransfer;
+import ledger.query.QueryRows.PendingLegRow;
+import ledger.query.QueryRows.Totals;
+import ledger.query.QueryStore;
+import ledger.recon.ReconReport.CurrencyTotals;
+import ledger.recon.ReconReport.Divergence;
+import ledger.recon.ReconReport.Kind;
+import ledger.transfer.Transfer;
+import ledger.transfer.TransferEntity;
+
+/**
+ * The checks of one recon run, written as plain blocking steps (it runs on the blocking
+ * dispatcher, off the actors): S1 per currency; for each checked account, live entity vs its
+ * journal replay vs its query row, and its recent transfers vs their coordinators; pending legs
+ * past their bound. It only reads and reports: it never repairs.
+ */
+final class ReconRun {
+  private final ActorSystem<?> system;
+  private final QueryStore store;
+  private final ReconSettings settings;
+  private final ClusterSharding sharding;
+  private final Clock clock;
+  private final Executor executor;
+
+  ReconRun(ActorSystem<?> system, QueryStore store, ReconSettings settings, Clock clock, Executor executor) {
+    this.system = system;
+    this.store = store;
+    this.settings = settings;
+    this.sharding = ClusterSharding.get(system);
+    this.clock = clock;
+    this.executor = executor;
+  }
+
+  /** What one run found, gathered from several threads. */
+  private final class Findings {
+    final List<Divergence> divergences = Collections.synchronizedList(new ArrayList<>());
+    final AtomicInteger transfers = new AtomicInteger();
+    final AtomicInteger pendingLegs = new AtomicInteger();
+    final Set<String> accounts = ConcurrentHashMap.newKeySet();
+
+    void add(Kind kind, String currency, String accountId, String transferId, String detail) {
+      divergences.add(new Divergence(kind.wire(), currency, accountId, transferId, detail));
+    }
+  }
+
+  ReconReport run(boolean full) {
+    Instant started = clock.instant();
+    Findings f = new Findings();
+    List<CurrencyTotals> totals = checkTotals(f);
+    List<AccountRow> accounts = full ? allAccounts() : sample();
+    forEachParallel(accounts, row -> checkAccount(row.id(), f));
+    checkPendingLegs(f);
+    List<Divergence> all = new ArrayList<>(f.divergences);
+    all.sort(java.util.Comparator.comparing(Divergence::kind)
+        .thenComparing(d -> Objects.toString(d.accountId(), "")).thenComparing(d -> Objects.toString(d.transferId(), "")));
+    return new ReconReport(started, clock.instant(), full, totals, f.accounts.size(), f.transfers.get(),
+        f.pendingLegs.get(), all.size(), all.subList(0, Math.min(all.size(), settings.reportDivergencesMax())), null);
+  }
+
+  // ---- S1 ----------------------------------------------------------------------------------------
+
+  /** Unbalanced totals are re-read (settle-time apart): a transfer in flight unbalances them briefly. */
+  private List<CurrencyTotals> checkTotals(Findings f) {
+    List<Totals> totals = get(store.totals());
+    for (int attempt = 1; attempt < settings.s1Attempts() && totals.stream().anyMatch(t -> !t.balanced()); attempt++) {
+      sleep(settings.settleTime().toMillis());
+      totals = get(store.totals());
+    }
+    List<CurrencyTotals> out = new ArrayList<>();
+    for (Totals t : totals) {
+      out.add(new CurrencyTotals(t.currency(), t.debitsPosted(), t.creditsPosted(), t.debitsPending(),
+          t.creditsPending(), t.accounts(), t.balanced()));
+      if (!t.balanced()) {
+        f.add(Kind.S1_UNBALANCED, t.currency(), null, null, "debits_posted " + t.debitsPosted() + " credits_posted "
+            + t.creditsPosted() + " debits_pending " + t.debitsPending() + " credits_pending " + t.creditsPending());
+      }
+    }
+    return out;
+  }
+
+  // ---- accounts ----------------------------------------------------------------------------------
+
+  private List<AccountRow> sample() {
+    int buckets = store.settings().listingBuckets();
+    int bucket = ThreadLocalRandom.current().nextInt(buckets);
+    String start = Character.toString("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        .charAt(ThreadLocalRandom.current().nextInt(62)));
+    int n = settings.sampleSize();
+    List<AccountRow> rows = new ArrayList<>(get(store.accountsInBucket(bucket, start, n)));
+    for (int b = 1; b <= buckets && rows.size() < n; b++) {
+      for (AccountRow r : get(store.accountsInBucket((bucket + b) % buckets, "", n - rows.size()))) {
+        if (rows.stream().noneMatch(x -> x.id().equals(r.id()))) {
+          rows.add(r);
+        }
+      }
+    }
+    return rows;
+  }
+
+  private List<AccountRow> allAccounts() {
+    List<AccountRow> all = new ArrayList<>();
+    int page = store.settings().pageSizeMax();
+    for (int b = 0; b < store.settings().listingBuckets(); b++) {
+      String after = "";
+      List<AccountRow> rows;
+      do {
+        rows = get(store.accountsInBucket(b, after, page));
+        all.addAll(rows);
+        after = rows.isEmpty() ? after : rows.get(rows.size() - 1).id();
+      } while (rows.size() == page);
+    }
+    return all;
+  }
+
+  private void checkAccount(String id, Findings f) {
+    if (!f.accounts.add(id)) {
+      return;
+    }
+    Optional<Account> live = liveAccount(id);
+    if (live.isEmpty()) {
+      f.add(Kind.QUERY_ROW_MISMATCH, null, id, null, "the query side lists an account the ledger does not have");
+      return;
+    }
+    Account account = compareWithQueryRow(live.get(), f);
+    compareWithJournal(account, f);
+    checkTransfers(account, f);
+    for (PendingLeg leg : account.pending().values()) {
+      checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
+    }
+  }
+
+  /** Waits (up to settle-time) for the row and the entity to be at one version, then compares. */
+  private Account compareWithQueryRow(Account live, Findings f) {
+    long deadline = System.nanoTime() + settings.settleTime().toNanos();
+    Account account = live;
+    while (true) {
+      Optional<AccountRow> row = get(store.account(account.id()));
+      long rowVersion = row.map(AccountRow::version).orElse(0L);
+      if (rowVersion == account.version()) {
+        String diff = difference(account, row.get());
+        if (diff != null) {
+          f.add(Kind.QUERY_ROW_MISMATCH, account.currency(), account.id(), null, diff);
+        }
+        return account;
+      }
+      if (System.nanoTime() > deadline) {
+        f.add(Kind.QUERY_BEHIND, account.currency(), account.id(), null,
+            "query version " + rowVersion + ", entity version " + account.version());
+        return account;
+      }
+      sleep(100);
+      if (rowVersion > account.version()) {
+        account = liveAccount(account.id()).orElse(account);
+      }
+    }
+  }
+
+  static String difference(Account a, AccountRow r) {
+    List<String> diffs = new ArrayList<>();
+    compare(diffs, "currency", a.currency(), r.currency());
+    compare(diffs, "status", a.status().name().toLowerCase(java.util.Locale.ROOT), r.status());
+    compare(diffs, "min_balance", a.minBalance(), r.minBalance());
+    compare(diffs, "max_balance", a.maxBalance(), r.maxBalance());
+    compare(diffs, "metadata", a.metadata(), r.metadata());
+    compare(diffs, "debits_posted", a.debitsPosted(), r.debitsPosted());
+    compare(diffs, "credits_posted", a.creditsPosted(), r.creditsPosted());
+    compare(diffs, "debits_pending", a.debitsPending(), r.debitsPending());
+    compare(diffs, "credits_pending", a.creditsPending(), r.creditsPending());
+    return diffs.isEmpty() ? null : String.join(", ", diffs);
+  }
+
+  private static void compare(List<String> diffs, String field, Object entity, Object query) {
+    if (!Objects.equals(entity, query)) {
+      diffs.add(field + ": entity " + entity + ", query " + query);
+    }
+  }
+
+  /** Replays the journal up to the live version with the entity's own event handler. */
+  private void compareWithJournal(Account live, Findings f) {
+    CassandraReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(CassandraReadJournal.class,
+        CassandraReadJournal.Identifier());
+    String pid = AccountEntity.persistenceId(live.id()).id();
+    try {
+      AccountEntity.State replayed = get(journal.currentEventsByPersistenceId(pid, 0L, live.version())
+          .runFold((AccountEntity.State) new AccountEntity.Empty(),
+              (state, envelope) -> AccountEntity.applyEvent(state, (AccountEntity.Event) envelope.event()), system));
+      if (!live.equals(replayed)) {
+        String detail = replayed instanceof Account a ? "replayed version " + a.version() + ": "
+            + Objects.requireNonNullElse(difference(live, rowOf(a)), "pending legs or times differ")
+            : "replay gives no account";
+        f.add(Kind.JOURNAL_MISMATCH, live.currency(), live.id(), null, detail);
+      }
+    } catch (RuntimeException e) {
+      f.add(Kind.JOURNAL_MISMATCH, live.currency(), live.id(), null, "replay failed: " + e.getMessage());
+    }
+  }
+
+  private static AccountRow rowOf(Account a) {
+    return new AccountRow(a.id(), a.currency(), a.status().name().toLowerCase(java.util.Locale.ROOT), a.minBalance(),
+        a.maxBalance(), a.metadata(), a.debitsPosted(), a.creditsPosted(), a.debitsPending(), a.creditsPending(),
+        a.version(), a.createdAt(), a.updatedAt());
+  }
+
+  /** The account's latest transfers rows against their coordinators' decisions. */
+  private void checkTransfers(Account account, Findings f) {
+    Instant settled = clock.instant().minus(settings.settleTime());
+    for (AccountTransfer row : get(store.transfers(account.id(), account.version(), Long.MAX_VALUE,
+        settings.transfersPerAccount()))) {
+      Optional<Transfer> transfer = transfer(row.transferId());
+      if (transfer.isEmpty() || transfer.get().decidedAt() == null || transfer.get().decidedAt().isAfter(settled)
+          || row.updatedVersion() > account.version()) {
+        continue; // undecided (the pending-leg check covers it) or still settling
+      }
+      f.transfers.incrementAndGet();
+      String expected = switch (transfer.get().status()) {
+        case POSTED -> "posted";
+        case PENDING -> "pending";
+        case VOIDED, EXPIRED, REJECTED -> "voided";
+      };
+      if (!expected.equals(row.status())) {
+        f.add(Kind.TRANSFER_NOT_REFLECTED, account.currency(), account.id(), row.transferId(),
+            "transfer is " + transfer.get().status().name().toLowerCase(java.util.Locale.ROOT)
+                + ", the account's row says " + row.status());
+      }
+    }
+  }
+
+  // ---- pending legs ------------------------------------------------------------------------------
+
+  private void checkPendingLegs(Findings f) {
+    Instant now = clock.instant();
+    List<PendingLegRow> rows = get(store.pendingLegsDue(now.minus(settings.pendingLookback()),
+        now.minus(settings.settleTime())));
+    Map<String, List<PendingLegRow>> byAccount = new ConcurrentHashMap<>();
+    rows.forEach(r -> byAccount.computeIfAbsent(r.accountId(), k -> new ArrayList<>()).add(r));
+    forEachParallel(new ArrayList<>(byAccount.keySet()), accountId -> {
+      if (f.accounts.contains(accountId)) {
+        return; // its live pending legs were checked with the account
+      }
+      liveAccount(accountId).ifPresent(account -> {
+        for (PendingLegRow r : byAccount.get(accountId)) {
+          PendingLeg leg = account.pending().get(r.transferId());
+          if (leg != null) {
+            checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
+          }
+        }
+      });
+    });
+  }
+
+  /** A leg past its prepare deadline must belong to a two-phase transfer still pending and not expired. */
+  private void checkPendingLeg(Account account, String transferId, Instant deadline, Findings f) {
+    Instant settled = clock.instant().minus(settings.settleTime());
+    if (deadline.isAfter(settled)) {
+      return;
+    }
+    f.pendingLegs.incrementAndGet();
+    Optional<Transfer> t = transfer(transferId);
+    boolean waiting = t.isPresent() && t.get().status() == Transfer.Status.PENDING
+        && (t.get().expiresAt() == null || t.get().expiresAt().isAfter(settled));
+    if (!waiting) {
+      f.add(Kind.PENDING_LEG_OVERDUE, account.currency(), account.id(), transferId, "leg pending since "
+          + deadline + "; transfer is " + t.map(x -> x.status().name().toLowerCase(java.util.Locale.ROOT))
+          .orElse("undecided"));
+    }
+  }
+
+  // ---- asks and plumbing -------------------------------------------------------------------------
+
+  private Optional<Account> liveAccount(String id) {
+    AccountEntity.Reply reply = get(sharding.entityRefFor(AccountEntity.TYPE_KEY, id)
+        .ask(AccountEntity.Get::new, settings.askTimeout()));
+    return reply instanceof AccountEntity.Accepted a ? Optional.of(a.account()) : Optional.empty();
+  }
+
+  private Optional<Transfer> transfer(String id) {
+    TransferEntity.Reply reply = get(sharding.entityRefFor(TransferEntity.TYPE_KEY, id)
+        .ask(TransferEntity.Get::new, settings.askTimeout()));
+    return reply instanceof TransferEntity.Done d ? Optional.of(d.transfer()) : Optional.empty();
+  }
+
+  private <T> void forEachParallel(List<T> items, java.util.function.Consumer<T> check) {
+    int width = Math.max(1, settings.parallelism());
+    for (int i = 0; i < items.size(); i += width) {
+      List<CompletableFuture<Void>> running = new ArrayList<>();
+      for (T item : items.subList(i, Math.min(items.size(), i + width))) {
+        running.add(CompletableFuture.runAsync(() -> check.accept(item), executor));
+      }
+      running.forEach(CompletableFuture::join);
+    }
+  }
+
+  private <T> T get(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(settings.askTimeout().toMillis() * 4, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("recon interrupted", e);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalStateException(cause.getClass().getSimpleName() + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("recon interrupted", e);
+    }
+  }
+}

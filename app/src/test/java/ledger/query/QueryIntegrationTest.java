@@ -1,0 +1,293 @@
+package ledger.query;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import ledger.LedgerNode;
+import ledger.cassandra.CassandraSchema;
+import ledger.testing.TestHttp;
+import ledger.testing.TestHttp.Response;
+import ledger.testing.TestNodes;
+import org.junit.Test;
+
+/**
+ * The query side end to end on the embedded Cassandra: a concurrent workload of transfers, then
+ * every account's statement, balance and transfers match its entity exactly; min_version waits
+ * for the projection or refuses with data_not_ready; bad parameters are 400; and a rebuild
+ * (query tables and offsets emptied, node restarted) gives back identical answers.
+ */
+public class QueryIntegrationTest {
+  private static final String KEYSPACE = "it_query";
+  private static final int ACCOUNTS = 16;
+  private static final int CLIENTS = 4;
+  private static final int TRANSFERS_PER_CLIENT = 30;
+  private static final long SEED = Long.getLong("ledger.it.seed", System.nanoTime());
+
+  private final int httpPort = TestNodes.freePort();
+  private final int remotingPort = TestNodes.freePort();
+  private TestHttp http;
+
+  private Config config() {
+    return TestNodes.onCassandra(KEYSPACE, Map.of(
+        "ledger.http.port", httpPort,
+        "akka.remote.artery.canonical.port", remotingPort,
+        "ledger.recon.enabled", "off",
+        "ledger.query.page-size-max", 50));
+  }
+
+  @Test
+  public void statementsBalancesAndTransfersMatchTheEntitiesAndSurviveARebuild() throws Exception {
+    System.out.println("QueryIntegrationTest seed=" + SEED);
+    CassandraSchema.apply(config());
+    LedgerNode node = LedgerNode.start(config(), Duration.ofSeconds(60));
+    try {
+      http = new TestHttp("http://127.0.0.1:" + httpPort);
+      List<String> ids = workload();
+      checkMinVersion();
+      ids.add("ryw");
+      Map<String, Long> versions = new TreeMap<>();
+      for (String id : ids) {
+        versions.put(id, http.get("/accounts/" + id).json().get("version").asLong());
+      }
+      Map<String, String> before = new TreeMap<>();
+      for (String id : ids) {
+        before.put(id, checkAccount(id, versions.get(id)));
+      }
+      checkListing(ids);
+      checkParameters(ids.get(1));
+      checkMetrics();
+
+      node.stop(Duration.ofSeconds(60));
+      QueryRebuild.run(config());
+      node = LedgerNode.start(config(), Duration.ofSeconds(60));
+      assertEquals("the query tables are empty after a rebuild", 404,
+          http.get("/accounts/" + ids.get(0) + "/entries").status());
+      for (String id : ids) {
+        assertEquals("rebuilt rows of " + id, before.get(id), checkAccount(id, versions.get(id)));
+      }
+    } finally {
+      node.stop(Duration.ofSeconds(60));
+    }
+  }
+
+  /** Accounts funded from an operator account, then concurrent random transfers, some two-phase. */
+  private List<String> workload() throws Exception {
+    create("{\"id\":\"op\",\"currency\":\"USD\",\"min_balance\":null}");
+    List<String> ids = new ArrayList<>(List.of("op"));
+    for (int i = 0; i < ACCOUNTS; i++) {
+      create("{\"id\":\"q" + i + "\",\"currency\":\"USD\"}");
+      ids.add("q" + i);
+      assertEquals(201, transfer("fund-" + i, "op", "q" + i, 500, ""));
+    }
+    create("{\"id\":\"eur-1\",\"currency\":\"EUR\"}");
+    ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+    List<Future<?>> running = new ArrayList<>();
+    for (int c = 0; c < CLIENTS; c++) {
+      Random random = new Random(SEED + c);
+      int client = c;
+      running.add(pool.submit(() -> {
+        for (int i = 0; i < TRANSFERS_PER_CLIENT; i++) {
+          int from = random.nextInt(ACCOUNTS);
+          int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+          String id = "w" + client + "-" + i;
+          boolean twoPhase = i % 7 == 3;
+          int status = transfer(id, "q" + from, "q" + to, 1 + random.nextInt(300),
+              twoPhase ? ",\"pending\":true" : "");
+          if (twoPhase && status == 201) {
+            assertEquals(200, (i % 2 == 0 ? http.post("/transfers/" + id + "/void")
+                : http.post("/transfers/" + id + "/post", "{}")).status());
+          }
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : running) {
+      f.get(5, TimeUnit.MINUTES);
+    }
+    pool.shutdown();
+    http.post("/accounts/q3/lock");
+    return ids;
+  }
+
+  private void create(String body) {
+    Response r = http.post("/accounts", body);
+    assertEquals(r.body(), 201, r.status());
+  }
+
+  private int transfer(String id, String from, String to, long amount, String extra) {
+    Response r = http.post("/transfers", "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + from
+        + "\",\"credit_account_id\":\"" + to + "\",\"amount\":" + amount + ",\"currency\":\"USD\"" + extra + "}");
+    assertTrue(r.body(), r.status() == 201 || r.status() == 422);
+    return r.status();
+  }
+
+  /**
+   * Reads the account's whole statement (paged), balance and transfers once the query side has
+   * its version, checks them against the entity and returns them, for the rebuild comparison.
+   */
+  private String checkAccount(String id, long version) {
+    JsonNode account = http.get("/accounts/" + id).json();
+    JsonNode balance = http.get("/accounts/" + id + "/balance?min_version=" + version).json();
+    for (String f : List.of("debits_posted", "credits_posted", "debits_pending", "credits_pending", "balance",
+        "available", "version")) {
+      assertEquals(id + " " + f, account.get(f).asLong(), balance.get(f).asLong());
+    }
+    List<JsonNode> entries = new ArrayList<>();
+    String after = "0";
+    while (after != null) {
+      JsonNode page = http.get("/accounts/" + id + "/entries?limit=7&after_version=" + after + "&min_version="
+          + version).json();
+      page.get("entries").forEach(entries::add);
+      after = page.get("next").isNull() ? null : page.get("next").asText();
+    }
+    // The statement explains the balance: posted entries sum to it, and the last balance_after is it.
+    long posted = 0;
+    long lastVersion = 0;
+    Map<String, String> legStatus = new HashMap<>();
+    for (JsonNode e : entries) {
+      assertTrue("versions ascend", e.get("version").asLong() >= lastVersion);
+      lastVersion = e.get("version").asLong();
+      if (e.get("status").asText().equals("posted")) {
+        posted += (e.get("side").asText().equals("credit") ? 1 : -1) * e.get("amount").asLong();
+      }
+      legStatus.put(e.get("transfer_id").asText() + "/" + e.get("side").asText(), e.get("status").asText());
+    }
+    assertEquals(id + " posted entries sum to the balance", account.get("balance").asLong(), posted);
+    if (!entries.isEmpty()) {
+      JsonNode last = entries.get(entries.size() - 1);
+      long lastLegVersion = last.get("version").asLong();
+      JsonNode atThen = http.get("/accounts/" + id + "/balance?at=" + last.get("at").asText()).json();
+      assertEquals(last.get("balance_after").asLong(), atThen.get("balance").asLong());
+      assertTrue(atThen.get("version").asLong() >= lastLegVersion);
+      if (account.get("debits_pending").asLong() == 0 && account.get("credits_pending").asLong() == 0) {
+        assertEquals(account.get("balance").asLong(), last.get("balance_after").asLong());
+        assertEquals(account.get("available").asLong(), last.get("available_after").asLong());
+      }
+    }
+    // Every transfer the account saw, newest first, with the coordinator's outcome.
+    List<JsonNode> transfers = new ArrayList<>();
+    String before = null;
+    do {
+      JsonNode page = http.get("/accounts/" + id + "/transfers?limit=9&min_version=" + version
+          + (before == null ? "" : "&after=" + before)).json();
+      page.get("transfers").forEach(transfers::add);
+      before = page.get("next").isNull() ? null : page.get("next").asText();
+    } while (before != null);
+    long previous = Long.MAX_VALUE;
+    for (JsonNode t : transfers) {
+      assertTrue("newest first", t.get("version").asLong() < previous);
+      previous = t.get("version").asLong();
+      String status = http.get("/transfers/" + t.get("transfer_id").asText()).json().get("status").asText();
+      String expected = switch (status) {
+        case "posted" -> "posted";
+        case "pending" -> "pending";
+        default -> "voided";
+      };
+      assertEquals(id + " " + t, expected, t.get("status").asText());
+    }
+    assertEquals(legStatus.keySet().stream().map(k -> k.split("/")[0]).collect(java.util.stream.Collectors.toSet()),
+        transfers.stream().map(t -> t.get("transfer_id").asText()).collect(java.util.stream.Collectors.toSet()));
+    return balance + "\n" + entries + "\n" + transfers;
+  }
+
+  private void checkListing(List<String> ids) throws Exception {
+    Set<String> seen = new HashSet<>();
+    String after = null;
+    int pages = 0;
+    do {
+      JsonNode page = http.get("/accounts?currency=USD&limit=5" + (after == null ? "" : "&after=" + after)).json();
+      for (JsonNode a : page.get("accounts")) {
+        assertEquals("USD", a.get("currency").asText());
+        assertTrue("each account once", seen.add(a.get("id").asText()));
+      }
+      after = page.get("next").isNull() ? null : page.get("next").asText();
+      assertTrue(++pages < 100);
+    } while (after != null);
+    assertEquals(new HashSet<>(ids), seen);
+    JsonNode eur = http.get("/accounts?currency=EUR").json().get("accounts");
+    assertEquals(1, eur.size());
+    assertEquals("eur-1", eur.get(0).get("id").asText());
+    JsonNode locked = http.get("/accounts?status=locked").json().get("accounts");
+    assertEquals(1, locked.size());
+    assertEquals("q3", locked.get(0).get("id").asText());
+    assertEquals(http.get("/accounts/q3").json().toString(), locked.get(0).toString());
+  }
+
+  private void checkParameters(String id) {
+    assertBad("/accounts?limit=0", "invalid_page_limit");
+    assertBad("/accounts?limit=51", "invalid_page_limit");
+    assertBad("/accounts?limit=ten", "invalid_page_limit");
+    assertBad("/accounts?currency=usd", "invalid_currency");
+    assertBad("/accounts?status=frozen", "invalid_status");
+    assertBad("/accounts?after=%20x", "invalid_id");
+    assertBad("/accounts?sort=id", "unknown_parameter");
+    assertBad("/accounts/" + id + "/entries?after_version=-1", "invalid_version");
+    assertBad("/accounts/" + id + "/entries?min_version=99999999999999999999", "invalid_version");
+    assertBad("/accounts/" + id + "/entries?limit=1000", "invalid_page_limit");
+    assertBad("/accounts/" + id + "/balance?at=yesterday", "invalid_time");
+    assertBad("/accounts/" + id + "/transfers?after=x", "invalid_version");
+    assertBad("/accounts/" + id + "/transfers?page=2", "unknown_parameter");
+    assertEquals(404, http.get("/accounts/nobody/entries").status());
+    assertEquals("account_not_found", http.get("/accounts/nobody/balance").errorCode());
+    assertEquals("account_not_found", http.get("/accounts/" + id + "/balance?at=2000-01-01T00:00:00.000Z")
+        .errorCode());
+  }
+
+  private void assertBad(String path, String code) {
+    Response r = http.get(path);
+    assertEquals(path + " " + r.body(), 400, r.status());
+    assertEquals(path, code, r.errorCode());
+  }
+
+  /** A write is visible to a reader that passes its version; a version not yet reached is refused. */
+  private void checkMinVersion() {
+    create("{\"id\":\"ryw\",\"currency\":\"USD\"}");
+    assertEquals(201, transfer("ryw-1", "op", "ryw", 42, ""));
+    long version = http.get("/accounts/ryw").json().get("version").asLong();
+    JsonNode entries = http.get("/accounts/ryw/entries?min_version=" + version).json().get("entries");
+    assertEquals(2, entries.size());
+    assertEquals("posted", entries.get(1).get("status").asText());
+    assertEquals(42, entries.get(1).get("balance_after").asLong());
+    long started = System.nanoTime();
+    Response notYet = http.get("/accounts/ryw/entries?min_version=" + (version + 1));
+    long waitedMs = (System.nanoTime() - started) / 1_000_000;
+    assertEquals(notYet.body(), 503, notYet.status());
+    assertEquals("data_not_ready", notYet.errorCode());
+    assertEquals(version, notYet.json().get("error").get("available_version").asLong());
+    assertEquals("1", notYet.headers().firstValue("Retry-After").orElse(""));
+    assertTrue("waited about min-version-wait (3s), not " + waitedMs + " ms", waitedMs >= 2900 && waitedMs < 10_000);
+  }
+
+  private void checkMetrics() {
+    Response r = http.get("/metrics");
+    assertEquals(200, r.status());
+    String text = r.body();
+    assertTrue(text, text.contains("ledger_http_requests_total{method=\"GET\",route=\"/accounts/{id}/entries\","
+        + "status=\"200\",}"));
+    assertTrue(text.contains("ledger_http_requests_total{method=\"GET\",route=\"/accounts/{id}/entries\","
+        + "status=\"503\",} 1.0"));
+    assertTrue(text.contains("ledger_transfer_outcomes_total{status=\"posted\",code=\"\",}"));
+    assertTrue(text.contains("ledger_projection_lag_seconds{tag=\"account-"));
+    assertTrue(text.contains("ledger_journal_persist_seconds_count"));
+    assertFalse("ids never become labels", text.contains("ryw"));
+    assertNotNull(Instant.now());
+  }
+}

@@ -1,0 +1,158 @@
+package ledger.recon;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import ledger.LedgerNode;
+import ledger.cassandra.CassandraConnection;
+import ledger.cassandra.CassandraSchema;
+import ledger.query.QuerySettings;
+import ledger.testing.TestHttp;
+import ledger.testing.TestHttp.Response;
+import ledger.testing.TestNodes;
+import org.junit.Test;
+
+/**
+ * The recon engine on the embedded Cassandra: balanced books after a workload (with a two-phase
+ * transfer legitimately pending past its prepare deadline), then four corruptions made directly
+ * in Cassandra, and GET /recon reports exactly those four divergences.
+ */
+public class ReconIntegrationTest {
+  private static final String KEYSPACE = "it_recon";
+  private static final int ACCOUNTS = 6;
+
+  private final int httpPort = TestNodes.freePort();
+  private TestHttp http;
+
+  private Config config() {
+    return TestNodes.onCassandra(KEYSPACE, Map.of(
+        "ledger.http.port", httpPort,
+        "ledger.recon.interval", "1h",
+        "ledger.recon.settle-time", "2s",
+        "ledger.recon.s1-attempts", 2,
+        "ledger.recon.sample-size", 3));
+  }
+
+  @Test
+  public void reportsBalancedBooksThenExactlyTheCorruptionsMadeInCassandra() throws Exception {
+    CassandraSchema.apply(config());
+    LedgerNode node = LedgerNode.start(config(), Duration.ofSeconds(60));
+    http = new TestHttp("http://127.0.0.1:" + httpPort);
+    try (CqlSession cql = CassandraConnection.openSession(config())) {
+      assertEquals("not_run", http.get("/recon").json().get("status").asText());
+      workload();
+      Thread.sleep(5_500); // past the pending legs' prepare deadline (3s) and the settle time (2s)
+
+      JsonNode clean = run("?full=true");
+      assertEquals(clean.toString(), "ok", clean.get("status").asText());
+      assertEquals(0, clean.get("divergences_found").asInt());
+      assertEquals(ACCOUNTS + 1, clean.get("accounts_checked").asInt());
+      assertTrue(clean.toString(), clean.get("transfers_checked").asInt() >= ACCOUNTS * 2);
+      assertEquals("the two-phase transfer's two legs", 2, clean.get("pending_legs_checked").asInt());
+      JsonNode usd = clean.get("currencies").get("USD");
+      assertTrue(usd.get("balanced").asBoolean());
+      assertEquals("funding 6 x 1000 + moves 10..15", ACCOUNTS * 1000L + 75, usd.get("credits_posted").asLong());
+      assertEquals(usd.get("debits_posted").asLong(), usd.get("credits_posted").asLong());
+      assertEquals(50, usd.get("debits_pending").asLong());
+      assertEquals(clean.toString(), http.get("/recon").json().toString());
+      assertEquals(3, run("").get("accounts_checked").asInt()); // a sample
+
+      corrupt(cql);
+      JsonNode found = run("?full=true");
+      assertEquals(found.toString(), "divergent", found.get("status").asText());
+      Set<String> divergences = new TreeSet<>();
+      for (JsonNode d : found.get("divergences")) {
+        divergences.add(d.get("kind").asText() + " " + d.get("account_id").asText() + " "
+            + d.get("transfer_id").asText());
+      }
+      assertEquals(new TreeSet<>(List.of(
+          "journal_mismatch r2 null",
+          "query_row_mismatch r1 null",
+          "s1_unbalanced null null",
+          "transfer_not_reflected r3 fund-3")), divergences);
+      assertEquals(4, found.get("divergences_found").asInt());
+      assertTrue(found.get("currencies").get("USD").get("balanced").asBoolean() == false);
+      String metrics = http.get("/metrics").body();
+      assertTrue(metrics, metrics.contains("ledger_recon_ok 0.0"));
+      assertTrue(metrics.contains("ledger_recon_divergences{kind=\"journal_mismatch\",} 1.0"));
+      assertTrue(metrics.contains("ledger_recon_balanced{currency=\"USD\",} 0.0"));
+      assertTrue(metrics.contains("ledger_recon_runs_total{result=\"divergent\",} 1.0"));
+      assertEquals("unknown_parameter", http.send("POST", "/recon/run?fast=1", "", null).errorCode());
+      assertEquals("invalid_parameter", http.send("POST", "/recon/run?full=yes", "", null).errorCode());
+    } finally {
+      node.stop(Duration.ofSeconds(60));
+    }
+  }
+
+  private JsonNode run(String query) {
+    Response r = http.post("/recon/run" + query);
+    assertEquals(r.body(), 200, r.status());
+    return r.json();
+  }
+
+  private void workload() {
+    post("/accounts", "{\"id\":\"op\",\"currency\":\"USD\",\"min_balance\":null}", 201);
+    List<String> versions = new ArrayList<>();
+    for (int i = 0; i < ACCOUNTS; i++) {
+      post("/accounts", "{\"id\":\"r" + i + "\",\"currency\":\"USD\"}", 201);
+      transfer("fund-" + i, "op", "r" + i, 1000, "", 201);
+    }
+    for (int i = 0; i < ACCOUNTS; i++) {
+      transfer("move-" + i, "r" + i, "r" + ((i + 1) % ACCOUNTS), 10 + i, "", 201);
+    }
+    transfer("too-much", "r0", "r1", 5000, "", 422);
+    transfer("held", "r4", "r5", 50, ",\"pending\":true,\"timeout_seconds\":600", 201);
+    for (String id : List.of("op", "r0", "r1", "r2", "r3", "r4", "r5")) {
+      long v = http.get("/accounts/" + id).json().get("version").asLong();
+      assertEquals(200, http.get("/accounts/" + id + "/balance?min_version=" + v).status());
+      versions.add(id + "@" + v);
+    }
+  }
+
+  private void transfer(String id, String from, String to, long amount, String extra, int status) {
+    post("/transfers", "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + from + "\",\"credit_account_id\":\""
+        + to + "\",\"amount\":" + amount + ",\"currency\":\"USD\"" + extra + "}", status);
+  }
+
+  private void post(String path, String body, int status) {
+    Response r = http.post(path, body);
+    assertEquals(r.body(), status, r.status());
+  }
+
+  /**
+   * r1: its listing row's credits; r2: the journal event of its funding post; r3: its row of a
+   * posted transfer says pending; r4: its per-currency totals row (S1).
+   */
+  private void corrupt(CqlSession cql) {
+    QuerySettings q = QuerySettings.fromConfig(config());
+    cql.execute("UPDATE " + KEYSPACE + ".account_list SET credits_posted = 999999 WHERE bucket = "
+        + q.listingBucket("r1") + " AND account_id = 'r1'");
+    long posted = -1;
+    for (Row row : cql.execute("SELECT sequence_nr, ser_manifest FROM " + KEYSPACE + ".messages WHERE "
+        + "persistence_id = 'Account|r2' AND partition_nr = 0")) {
+      if (row.getString("ser_manifest").endsWith("$LegPosted") && posted < 0) {
+        posted = row.getLong("sequence_nr");
+      }
+    }
+    assertEquals("r2's funding post is its 3rd event", 3, posted);
+    cql.execute("DELETE FROM " + KEYSPACE + ".messages WHERE persistence_id = 'Account|r2' AND partition_nr = 0 "
+        + "AND sequence_nr = " + posted);
+    Row fund = cql.execute("SELECT prepared_version, status FROM " + KEYSPACE + ".account_transfers WHERE "
+        + "account_id = 'r3' AND bucket = 0 AND prepared_version = 2 AND transfer_id = 'fund-3'").one();
+    assertEquals("posted", fund.getString("status"));
+    cql.execute("UPDATE " + KEYSPACE + ".account_transfers SET status = 'pending' WHERE account_id = 'r3' "
+        + "AND bucket = 0 AND prepared_version = 2 AND transfer_id = 'fund-3'");
+    cql.execute("UPDATE " + KEYSPACE + ".currency_accounts SET credits_posted = 1 WHERE currency = 'USD' "
+        + "AND bucket = " + q.totalsBucket("r4") + " AND account_id = 'r4'");
+  }
+}
