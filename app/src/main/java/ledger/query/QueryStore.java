@@ -273,6 +273,19 @@ public final class QueryStore {
         });
   }
 
+  /** The latest statement entry at or below version {@code upTo} (the counters as of that version). */
+  public CompletionStage<Optional<Entry>> latestEntry(String accountId, long upTo) {
+    long bucket = settings.versionBucket(upTo);
+    return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? AND bucket = ? "
+        + "AND version <= ? ORDER BY version DESC LIMIT 1", accountId, bucket, upTo).thenCompose(rows -> {
+          if (!rows.isEmpty()) {
+            return CompletableFuture.completedFuture(Optional.of(entry(rows.get(0))));
+          }
+          return bucket == 0 ? CompletableFuture.completedFuture(Optional.<Entry>empty())
+              : latestEntry(accountId, bucket * settings.entriesPerBucket() - 1);
+        });
+  }
+
   /** The latest entry at or before {@code at}, walking the version buckets down from the newest. */
   public CompletionStage<Optional<Entry>> entryAt(String accountId, long upTo, Instant at) {
     return entryAtFrom(accountId, settings.versionBucket(upTo), at);
