@@ -62,7 +62,7 @@ public final class Recovery {
   }
 
   /** One transfer sent: its accounts and what is known of its outcome. */
-  private record Sent(String id, int debit, int credit, String body) {}
+  private record Sent(String id, int debit, int credit, long amount, String body) {}
 
   /** What one measurement saw. */
   public record Outcome(String firstAccountId, String fault, long healedMillis, int accounts, long[] recoveredMillis,
@@ -202,10 +202,11 @@ public final class Recovery {
       int debit = random.nextInt(n);
       int credit = (debit + 1 + random.nextInt(n - 1)) % n;
       String id = "r" + run + "-t" + sequence.incrementAndGet();
+      long amount = 1 + random.nextInt(100);
       String body = "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + account(debit) + "\",\"credit_account_id\":\""
-          + account(credit) + "\",\"amount\":" + (1 + random.nextInt(100)) + ",\"currency\":\"USD\"}";
-      Sent sent = new Sent(id, debit, credit, body);
-      int node = liveNode(random);
+          + account(credit) + "\",\"amount\":" + amount + ",\"currency\":\"USD\"}";
+      Sent sent = new Sent(id, debit, credit, amount, body);
+      int node = liveNode(random.nextInt(settings.nodes().size()));
       long sentAt = System.nanoTime();
       String outcome;
       try {
@@ -238,9 +239,10 @@ public final class Recovery {
     return !code.equals("unavailable") && !code.equals("io_error") && !code.startsWith("http_");
   }
 
-  private int liveNode(Random random) {
+  /** Node {@code n} (mod the node count), or the next one if that is the dead node. */
+  private int liveNode(int n) {
     int count = settings.nodes().size();
-    int node = random.nextInt(count);
+    int node = n % count;
     return node == victim ? (node + 1) % count : node;
   }
 
@@ -262,9 +264,7 @@ public final class Recovery {
       if (!probing[account].compareAndSet(false, true)) {
         continue;
       }
-      int count = settings.nodes().size();
-      int node = victim == account % count ? (account + 1) % count : account % count;
-      client.sendAsync(HttpRequest.newBuilder(URI.create(settings.nodes().get(node) + "/accounts/" + account(account)))
+      client.sendAsync(HttpRequest.newBuilder(URI.create(settings.nodes().get(liveNode(account)) + "/accounts/" + account(account)))
               .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
           .whenComplete((response, error) -> {
             synchronized (this) {
@@ -343,9 +343,8 @@ public final class Recovery {
     long[] expected = new long[n];
     Arrays.fill(expected, FUNDING);
     for (Sent s : acked) {
-      long amount = JSON.readTree(s.body()).path("amount").asLong();
-      expected[s.debit()] -= amount;
-      expected[s.credit()] += amount;
+      expected[s.debit()] -= s.amount();
+      expected[s.credit()] += s.amount();
     }
     int mismatches = 0;
     long debits = 0;
