@@ -49,15 +49,23 @@ public final class Recovery {
   /**
    * What goes wrong: {@code inject} runs after the warm-up; a node {@code deadNode} (index into
    * the node list, -1 for none) gets no more requests; {@code heal}, if any, runs
-   * {@code healAfter} later (Cassandra started again, say).
+   * {@code healAfter} later (Cassandra started again, say). With {@code stillReached} the
+   * clients go on sending transfers to {@code deadNode} (cut off from the other nodes, not from
+   * the clients), while reads, settling and checks use the other nodes.
    */
-  public record Fault(String name, int deadNode, Runnable inject, Duration healAfter, Runnable heal) {
+  public record Fault(String name, int deadNode, boolean stillReached, Runnable inject, Duration healAfter,
+                      Runnable heal) {
     public static Fault killNode(int node, Runnable kill) {
-      return new Fault("killed node " + (node + 1), node, kill, Duration.ZERO, null);
+      return new Fault("killed node " + (node + 1), node, false, kill, Duration.ZERO, null);
     }
 
     public static Fault outage(String name, Runnable stop, Duration length, Runnable start) {
-      return new Fault(name, -1, stop, length, start);
+      return new Fault(name, -1, false, stop, length, start);
+    }
+
+    /** Node {@code node} cut off from the others by {@code cut}; clients still reach it. */
+    public static Fault partition(int node, Runnable cut) {
+      return new Fault("node " + (node + 1) + " cut off from the others", node, true, cut, Duration.ZERO, null);
     }
   }
 
@@ -111,6 +119,7 @@ public final class Recovery {
   private final ConcurrentLinkedQueue<Sent> unknown = new ConcurrentLinkedQueue<>();
   private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
   private volatile int victim = -1;
+  private volatile boolean victimStillReached;
   private volatile long killedAt = Long.MAX_VALUE;
   private long healedAt;
   private volatile boolean stop;
@@ -152,6 +161,7 @@ public final class Recovery {
     }
     Thread.sleep(settings.before().toMillis());
     victim = fault.deadNode();
+    victimStillReached = fault.stillReached();
     killedAt = System.nanoTime();
     ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor();
     prober.scheduleAtFixedRate(this::probe, 0, 100, TimeUnit.MILLISECONDS);
@@ -206,7 +216,8 @@ public final class Recovery {
       String body = "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + account(debit) + "\",\"credit_account_id\":\""
           + account(credit) + "\",\"amount\":" + amount + ",\"currency\":\"USD\"}";
       Sent sent = new Sent(id, debit, credit, amount, body);
-      int node = liveNode(random.nextInt(settings.nodes().size()));
+      int pick = random.nextInt(settings.nodes().size());
+      int node = victimStillReached ? pick : liveNode(pick);
       long sentAt = System.nanoTime();
       String outcome;
       try {
@@ -422,10 +433,17 @@ public final class Recovery {
     }
   }
 
+  /** A create, sent again (it is idempotent by its id) while the answer is 503 unavailable. */
   private void post(String node, String path, String body) throws IOException {
-    HttpResponse<String> r = send(node, path, body, Duration.ofSeconds(30));
-    if (r.statusCode() / 100 != 2) {
-      throw new IOException("POST " + path + " answered " + r.statusCode() + " " + r.body());
+    for (int attempt = 1; ; attempt++) {
+      HttpResponse<String> r = send(node, path, body, Duration.ofSeconds(30));
+      if (r.statusCode() / 100 == 2) {
+        return;
+      }
+      if (r.statusCode() != 503 || attempt == 10) {
+        throw new IOException("POST " + path + " answered " + r.statusCode() + " " + r.body());
+      }
+      sleep(500);
     }
   }
 

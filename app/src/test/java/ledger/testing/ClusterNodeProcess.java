@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,30 +18,54 @@ public final class ClusterNodeProcess {
     }
   }
 
+  /**
+   * Where a node runs: the address it binds and announces, and the command prefix that starts a
+   * program there (none on loopback; {@code ip netns exec ...} in a network namespace).
+   */
+  public record Placement(String host, List<String> prefix) {
+    public static final Placement LOOPBACK = new Placement("127.0.0.1", List.of());
+  }
+
+  private final Placement placement;
   private final Ports ports;
   private final Path log;
   private final Process process;
 
-  private ClusterNodeProcess(Ports ports, Path log, Process process) {
+  private ClusterNodeProcess(Placement placement, Ports ports, Path log, Process process) {
+    this.placement = placement;
     this.ports = ports;
     this.log = log;
     this.process = process;
   }
 
-  /** Starts a node; {@code all} are the ports of every node of the cluster (its contact points). */
+  /** Starts a node on loopback; {@code all} are the ports of every node of the cluster (its contact points). */
   public static ClusterNodeProcess start(Ports ports, List<Ports> all, String keyspace, Path log) throws IOException {
+    return start(Placement.LOOPBACK, ports, all.stream().map(p -> "127.0.0.1:" + p.management()).toList(),
+        TestCassandra.contactPoint(), keyspace, log);
+  }
+
+  /**
+   * Starts a node at {@code placement}, bound to its address; {@code contactPoints} are the
+   * management endpoints ({@code host:port}) of every node, {@code cassandra} the contact point.
+   */
+  public static ClusterNodeProcess start(Placement placement, Ports ports, List<String> contactPoints, String cassandra,
+                                         String keyspace, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        "ledger.Main", "local-node").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    List<String> command = new ArrayList<>(placement.prefix());
+    command.addAll(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), "ledger.Main", "local-node"));
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     var env = pb.environment();
+    env.put("LEDGER_HOSTNAME", placement.host());
+    env.put("LEDGER_HTTP_INTERFACE", placement.host());
+    env.put("LEDGER_MANAGEMENT_BIND_HOSTNAME", placement.host());
     env.put("LEDGER_HTTP_PORT", Integer.toString(ports.http()));
     env.put("LEDGER_MANAGEMENT_PORT", Integer.toString(ports.management()));
     env.put("LEDGER_REMOTING_PORT", Integer.toString(ports.remoting()));
-    env.put("LEDGER_CASSANDRA_CONTACT_POINTS", TestCassandra.contactPoint());
+    env.put("LEDGER_CASSANDRA_CONTACT_POINTS", cassandra);
     env.put("LEDGER_CASSANDRA_KEYSPACE", keyspace);
-    env.put("LEDGER_CONTACT_POINTS", String.join(",",
-        all.stream().map(p -> "127.0.0.1:" + p.management()).toList()));
-    return new ClusterNodeProcess(ports, log, pb.start());
+    env.put("LEDGER_CONTACT_POINTS", String.join(",", contactPoints));
+    return new ClusterNodeProcess(placement, ports, log, pb.start());
   }
 
   public Process process() {
@@ -48,11 +73,11 @@ public final class ClusterNodeProcess {
   }
 
   public String url() {
-    return "http://127.0.0.1:" + ports.http();
+    return "http://" + placement.host() + ":" + ports.http();
   }
 
   public TestHttp management() {
-    return new TestHttp("http://127.0.0.1:" + ports.management());
+    return new TestHttp("http://" + placement.host() + ":" + ports.management());
   }
 
   public String log() throws IOException {
