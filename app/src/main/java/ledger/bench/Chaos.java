@@ -67,10 +67,12 @@ public final class Chaos {
 
   /**
    * What to run against: node base URLs, regular accounts, client threads, how long, the pause
-   * between faults and how long a killed node stays down (each drawn between min and max).
+   * between faults and how long a killed node stays down (each drawn between min and max). The
+   * clients go on past {@code duration} until {@code minKills} kills have been injected: a node
+   * restart takes 20-40 s on a loaded box, so a short run could otherwise prove little.
    */
   public record Settings(List<String> nodes, int accounts, int clients, Duration duration, Duration pauseMin,
-                         Duration pauseMax, Duration downMin, Duration downMax, long seed) {
+                         Duration pauseMax, Duration downMin, Duration downMax, int minKills, long seed) {
     public Settings {
       if (nodes.size() < 3 || accounts < 6 || clients < 1) {
         throw new IllegalArgumentException("need at least 3 nodes (a majority survives a kill), 6 accounts, 1 client");
@@ -146,6 +148,10 @@ public final class Chaos {
     /** Of the post/void: posted | voided | expired | unknown | unexpected; null before it is sent. */
     volatile String action;
     volatile String unexpected;
+    /** Client clock (nanoTime) of the first "pending" answer, and of sending the first post/void: the
+     * ledger decided before the answer, so expires_at is at most ackedAt + timeout_seconds. */
+    volatile long ackedAt;
+    volatile long actedAt;
 
     Sent(String id, String kind, List<Leg> legs, boolean pending, Plan plan, long partial, int timeoutSeconds,
          String body) {
@@ -235,6 +241,9 @@ public final class Chaos {
     ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor();
     progress.scheduleAtFixedRate(this::progress, 10, 10, TimeUnit.SECONDS);
     Thread.sleep(settings.duration().toMillis());
+    while (kills() < settings.minKills() && !injector.isDone()) {
+      Thread.sleep(100);
+    }
     stop = true;
     for (Future<?> f : clients) {
       f.get();
@@ -426,6 +435,9 @@ public final class Chaos {
       int status = r.statusCode();
       if (status == 200 || status == 201) {
         s.created = JSON.readTree(r.body()).path("status").asText();
+        if (s.created.equals("pending") && s.ackedAt == 0) {
+          s.ackedAt = System.nanoTime();
+        }
         return s.created;
       }
       if (status == 422) {
@@ -453,6 +465,9 @@ public final class Chaos {
   private String act(Sent s, String node) {
     boolean post = s.plan != Plan.VOID;
     String body = s.plan == Plan.POST_PARTIAL ? "{\"amount\":" + s.partial + "}" : "{}";
+    if (s.actedAt == 0) {
+      s.actedAt = System.nanoTime();
+    }
     try {
       HttpResponse<String> r = http.send(node, "/transfers/" + s.id + (post ? "/post" : "/void"), body, REQUEST_TIMEOUT);
       int status = r.statusCode();
@@ -549,6 +564,12 @@ public final class Chaos {
       faults.add(f);
     }
     System.out.println(f);
+  }
+
+  private long kills() {
+    synchronized (faults) {
+      return faults.stream().filter(f -> f.what().equals("killed")).count();
+    }
   }
 
   private double elapsed() {
@@ -711,7 +732,7 @@ public final class Chaos {
     try {
       return new Settings(nodes, Integer.parseInt(opts.getOrDefault("accounts", "12")),
           Integer.parseInt(opts.getOrDefault("clients", "16")), duration(opts.getOrDefault("duration", "10m")),
-          pause[0], pause[1], down[0], down[1],
+          pause[0], pause[1], down[0], down[1], 0,
           Long.parseLong(opts.getOrDefault("seed", Long.toString(System.nanoTime()))));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--accounts, --clients and --seed need whole numbers");

@@ -313,6 +313,7 @@ final class ChaosChecks {
   private Check records(List<JsonNode> transfers) {
     List<String> wrong = new ArrayList<>();
     Map<String, Integer> byStatus = new TreeMap<>();
+    int postedLate = 0;
     for (int i = 0; i < sent.size(); i++) {
       Sent s = sent.get(i);
       String expected = s.expected();
@@ -326,17 +327,28 @@ final class ChaosChecks {
       if (ok && s.plan == Plan.POST_PARTIAL && expected.equals("posted")) {
         ok = t.path("posted_amount").asLong() == s.partial;
       }
+      if (ok && expected.equals("posted") && s.timeoutSeconds > 0 && s.actedAt - s.ackedAt > lateNanos(s)) {
+        ok = false;
+        postedLate++;
+      }
       if (ok && expected.equals("rejected")) {
         ok = t.path("rejection").path("code").asText().equals(s.rejection);
       }
       if (!ok) {
-        wrong.add(s.id + " answered " + expected + (s.rejection == null ? "" : " " + s.rejection) + ", reads "
+        wrong.add(s.id + " answered " + expected + (s.timeoutSeconds > 0 && s.actedAt > 0 ? " (" + s.actionKind()
+            + " sent " + (s.actedAt - s.ackedAt) / 1_000_000 + " ms after the pending answer, timeout "
+            + s.timeoutSeconds + " s)" : "") + (s.rejection == null ? "" : " " + s.rejection) + ", reads "
             + status + " " + t.path("rejection") + " posted_amount " + t.path("posted_amount"));
       }
     }
     return new Check("transfer records match the answers", wrong.isEmpty(), String.format(
-        "%d transfers read back, expected by status %s; differing: %d%s", sent.size(), byStatus, wrong.size(),
-        shown(wrong)));
+        "%d transfers read back, expected by status %s; posts accepted after the transfer's timeout: %d;"
+            + " differing: %d%s", sent.size(), byStatus, postedLate, wrong.size(), shown(wrong)));
+  }
+
+  /** A post sent this long after the pending answer comes after expires_at (100 ms for the clocks). */
+  private static long lateNanos(Sent s) {
+    return s.timeoutSeconds * 1_000_000_000L + 100_000_000L;
   }
 
   private static List<String> sorted(List<String> list) {

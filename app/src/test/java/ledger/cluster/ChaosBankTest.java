@@ -21,8 +21,9 @@ import org.junit.Test;
 /**
  * The chaos bank test in {@code mvn verify}: three node JVMs on the test Cassandra, a minute of
  * random one-leg, multi-leg and two-phase transfers among a dozen accounts while nodes are
- * SIGKILLed and started again (one at a time), then every unknown outcome settled by retrying
- * the same request and every check of {@link Chaos} asserted. The long run is
+ * SIGKILLed and started again (one at a time; at least two kills, the run goes on until then),
+ * then every unknown outcome settled by retrying the same request and every check of
+ * {@link Chaos} asserted. The long run is
  * {@code ./ledger chaos --duration 10m} against {@code ./ledger cluster up}. Seeded; the seed is
  * printed (rerun with -Dledger.chaos.seed=S; -Dledger.chaos.duration=90s for a longer run).
  */
@@ -63,7 +64,7 @@ public class ChaosBankTest {
     System.out.printf("ChaosBankTest: 3 nodes up after %.1f s%n", (System.nanoTime() - began) / 1e9);
 
     Chaos.Result result = Chaos.run(new Chaos.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), 12, 8,
-        DURATION, Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(1), Duration.ofSeconds(4), SEED),
+        DURATION, Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(1), Duration.ofSeconds(4), 2, SEED),
         new Chaos.Nodes() {
           private int restarts;
 
@@ -87,7 +88,7 @@ public class ChaosBankTest {
 
     String seed = " (seed " + SEED + ")";
     assertTrue("at least two kills and restarts" + seed + ": " + result.faults(), result.kills() >= 2);
-    assertTrue("load was applied" + seed + ": " + result.operations(), result.acknowledged() > 300);
+    assertTrue("load was applied" + seed + ": " + result.operations(), result.acknowledged() > 100);
     assertTrue("the kills left outcomes unknown, so settling was exercised" + seed + ": " + result.operations(),
         result.unknown() > 0);
     for (Chaos.Check check : result.checks()) {
