@@ -1,10 +1,13 @@
 package ledger.bench;
 
+import static ledger.bench.HttpSupport.JSON;
+import static ledger.bench.HttpSupport.errorCode;
+import static ledger.bench.HttpSupport.parallel;
+import static ledger.bench.HttpSupport.sleep;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -40,7 +43,6 @@ import java.util.concurrent.atomic.LongAdder;
  * runs a short one on separate node JVMs in {@code mvn verify}.
  */
 public final class Recovery {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long FUNDING = 1_000_000_000L;
 
   /** What to load: node base URLs, how many accounts and client threads, and for how long. */
@@ -113,7 +115,7 @@ public final class Recovery {
 
   private final Settings settings;
   private final String run = Long.toString(System.currentTimeMillis(), 36);
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpSupport http = new HttpSupport(Duration.ofSeconds(2));
   private final AtomicLong sequence = new AtomicLong();
   private final ConcurrentLinkedQueue<Sent> acknowledged = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Sent> unknown = new ConcurrentLinkedQueue<>();
@@ -275,7 +277,7 @@ public final class Recovery {
       if (!probing[account].compareAndSet(false, true)) {
         continue;
       }
-      client.sendAsync(HttpRequest.newBuilder(URI.create(settings.nodes().get(liveNode(account)) + "/accounts/" + account(account)))
+      http.client().sendAsync(HttpRequest.newBuilder(URI.create(settings.nodes().get(liveNode(account)) + "/accounts/" + account(account)))
               .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
           .whenComplete((response, error) -> {
             synchronized (this) {
@@ -425,14 +427,6 @@ public final class Recovery {
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 
-  private static String errorCode(String body) {
-    try {
-      return JSON.readTree(body).path("error").path("code").asText("?");
-    } catch (IOException e) {
-      return "?";
-    }
-  }
-
   /** A create, sent again (it is idempotent by its id) while the answer is 503 unavailable. */
   private void post(String node, String path, String body) throws IOException {
     for (int attempt = 1; ; attempt++) {
@@ -448,51 +442,7 @@ public final class Recovery {
   }
 
   private HttpResponse<String> send(String node, String path, String body, Duration timeout) throws IOException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node + path)).timeout(timeout);
-    if (body != null) {
-      request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-    }
-    try {
-      return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
-  }
-
-  private interface Task<T> {
-    T run(int i) throws Exception;
-  }
-
-  private static <T> List<T> parallel(int n, Task<T> task) throws Exception {
-    if (n == 0) {
-      return List.of();
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(16, n));
-    try {
-      List<Future<T>> all = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        int index = i;
-        all.add(pool.submit(() -> task.run(index)));
-      }
-      List<T> results = new ArrayList<>();
-      for (Future<T> f : all) {
-        results.add(f.get());
-      }
-      return results;
-    } finally {
-      pool.shutdown();
-      pool.awaitTermination(1, TimeUnit.MINUTES);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return http.send(node, path, body, timeout);
   }
 
   /**

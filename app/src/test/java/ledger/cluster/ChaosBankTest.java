@@ -1,0 +1,98 @@
+package ledger.cluster;
+
+import static org.junit.Assert.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import ledger.bench.Chaos;
+import ledger.cassandra.CassandraSchema;
+import ledger.testing.ClusterNodeProcess;
+import ledger.testing.ClusterNodeProcess.Ports;
+import ledger.testing.TestCassandra;
+import org.junit.After;
+import org.junit.Test;
+
+/**
+ * The chaos bank test in {@code mvn verify}: three node JVMs on the test Cassandra, a minute of
+ * random one-leg, multi-leg and two-phase transfers among a dozen accounts while nodes are
+ * SIGKILLed and started again (one at a time; at least two kills, the run goes on until then),
+ * then every unknown outcome settled by retrying the same request and every check of
+ * {@link Chaos} asserted. The long run is
+ * {@code ./ledger chaos --duration 10m} against {@code ./ledger cluster up}. Seeded; the seed is
+ * printed (rerun with -Dledger.chaos.seed=S; -Dledger.chaos.duration=90s for a longer run).
+ */
+public class ChaosBankTest {
+  private static final long SEED = Long.getLong("ledger.chaos.seed", System.nanoTime());
+  private static final Duration DURATION = Duration.parse("PT" + System.getProperty("ledger.chaos.duration", "60s"));
+  private final List<ClusterNodeProcess> nodes = new ArrayList<>();
+  private final List<ClusterNodeProcess> stopped = new ArrayList<>();
+
+  @After
+  public void stopNodes() throws Exception {
+    List<ClusterNodeProcess> every = new ArrayList<>(nodes);
+    every.addAll(stopped);
+    for (ClusterNodeProcess node : every) {
+      node.process().destroyForcibly();
+      node.process().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  public void theBooksStayExactWhileNodesAreKilledAndRestarted() throws Exception {
+    System.out.println("ChaosBankTest seed=" + SEED + " (rerun with -Dledger.chaos.seed=" + SEED + ")");
+    long began = System.nanoTime();
+    String keyspace = "it_chaos";
+    CassandraSchema.apply(ConfigFactory.parseMap(Map.of(
+            "ledger.cassandra.keyspace", keyspace,
+            "ledger.cassandra.contact-points", TestCassandra.contactPoint()))
+        .withFallback(ConfigFactory.load("dev")));
+    Path root = Files.createDirectories(Path.of(System.getProperty("ledger.test.data-dir", "target/test-data")));
+    Path logs = Files.createTempDirectory(root, "chaos-");
+    List<Ports> ports = List.of(Ports.free(), Ports.free(), Ports.free());
+    for (int i = 0; i < 3; i++) {
+      nodes.add(ClusterNodeProcess.start(ports.get(i), ports, keyspace, logs.resolve("node-" + (i + 1) + ".log")));
+    }
+    for (ClusterNodeProcess node : nodes) {
+      node.awaitUp(3, Duration.ofSeconds(150));
+    }
+    System.out.printf("ChaosBankTest: 3 nodes up after %.1f s%n", (System.nanoTime() - began) / 1e9);
+
+    Chaos.Result result = Chaos.run(new Chaos.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), 12, 8,
+        DURATION, Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(1), Duration.ofSeconds(4), 2, SEED),
+        new Chaos.Nodes() {
+          private int restarts;
+
+          @Override
+          public void kill(int node) throws Exception {
+            ClusterNodeProcess victim = nodes.get(node);
+            victim.process().destroyForcibly();
+            victim.process().waitFor(30, TimeUnit.SECONDS);
+            stopped.add(victim);
+          }
+
+          @Override
+          public void start(int node) throws Exception {
+            ClusterNodeProcess restarted = ClusterNodeProcess.start(ports.get(node), ports, keyspace,
+                logs.resolve("node-" + (node + 1) + "-restart-" + ++restarts + ".log"));
+            nodes.set(node, restarted);
+            restarted.awaitUp(3, Duration.ofSeconds(150));
+          }
+        });
+    System.out.printf("ChaosBankTest: %.1f s in all (seed %d)%n", (System.nanoTime() - began) / 1e9, SEED);
+
+    String seed = " (seed " + SEED + ")";
+    assertTrue("at least two kills and restarts" + seed + ": " + result.faults(), result.kills() >= 2);
+    assertTrue("load was applied" + seed + ": " + result.operations(), result.acknowledged() > 100);
+    assertTrue("the kills left outcomes unknown, so settling was exercised" + seed + ": " + result.operations(),
+        result.unknown() > 0);
+    for (Chaos.Check check : result.checks()) {
+      assertTrue(check.name() + seed + ": " + check.figures(), check.ok());
+    }
+  }
+}
