@@ -697,18 +697,7 @@ public final class Chaos {
       System.exit(2);
       return;
     }
-    String ledger = System.getProperty("ledger.script", "./ledger");
-    Result result = run(settings, new Nodes() {
-      @Override
-      public void kill(int node) {
-        command(ledger, "cluster", "kill", Integer.toString(node + 1));
-      }
-
-      @Override
-      public void start(int node) {
-        command(ledger, "cluster", "start", Integer.toString(node + 1));
-      }
-    });
+    Result result = run(settings, new ClusterScript());
     System.exit(result.ok() ? 0 : 1);
   }
 
@@ -764,19 +753,5 @@ public final class Chaos {
       throw new IllegalArgumentException("range " + text + ": MIN-MAX with MIN <= MAX");
     }
     return new Duration[] {lo, hi};
-  }
-
-  private static void command(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).inheritIO().start();
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue());
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

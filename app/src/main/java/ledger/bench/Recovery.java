@@ -455,7 +455,7 @@ public final class Recovery {
     for (int i = 0; i + 1 < args.length; i += 2) {
       opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
-    String ledger = System.getProperty("ledger.script", "./ledger");
+    ClusterScript cluster = new ClusterScript();
     int size = Integer.parseInt(opts.getOrDefault("nodes", "3"));
     int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
     long seed = Long.parseLong(opts.getOrDefault("seed", Long.toString(System.nanoTime())));
@@ -471,10 +471,10 @@ public final class Recovery {
           Integer.parseInt(opts.getOrDefault("workers", "48")), Duration.ofSeconds(10), Duration.ofSeconds(60),
           seed + r);
       Outcome o = measure(settings,
-          Fault.killNode(victim, () -> command(ledger, "cluster", "kill", Integer.toString(victim + 1))));
+          Fault.killNode(victim, () -> cluster.kill(victim)));
       System.out.printf("run %d: %s%n", r + 1, o);
       outcomes.add(o);
-      command(ledger, "cluster", "start", Integer.toString(victim + 1));
+      cluster.start(victim);
     }
     long[] max = outcomes.stream().mapToLong(Outcome::maxMillis).sorted().toArray();
     long[] p50 = outcomes.stream().mapToLong(Outcome::p50Millis).sorted().toArray();
@@ -486,19 +486,5 @@ public final class Recovery {
             + " books exact in every run: %s%n", runs, max[max.length / 2], p50[p50.length / 2],
         affected[affected.length / 2], transfers[transfers.length / 2], exact ? "yes" : "NO");
     System.exit(exact ? 0 : 1);
-  }
-
-  private static void command(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).inheritIO().start();
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue());
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

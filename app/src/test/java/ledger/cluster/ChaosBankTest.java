@@ -2,19 +2,14 @@ package ledger.cluster;
 
 import static org.junit.Assert.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import ledger.bench.Chaos;
-import ledger.cassandra.CassandraSchema;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
-import ledger.testing.TestCassandra;
 import org.junit.After;
 import org.junit.Test;
 
@@ -48,19 +43,10 @@ public class ChaosBankTest {
     System.out.println("ChaosBankTest seed=" + SEED + " (rerun with -Dledger.chaos.seed=" + SEED + ")");
     long began = System.nanoTime();
     String keyspace = "it_chaos";
-    CassandraSchema.apply(ConfigFactory.parseMap(Map.of(
-            "ledger.cassandra.keyspace", keyspace,
-            "ledger.cassandra.contact-points", TestCassandra.contactPoint()))
-        .withFallback(ConfigFactory.load("dev")));
-    Path root = Files.createDirectories(Path.of(System.getProperty("ledger.test.data-dir", "target/test-data")));
-    Path logs = Files.createTempDirectory(root, "chaos-");
+    ClusterNodeProcess.schema(keyspace);
+    Path logs = ClusterNodeProcess.logFolder("chaos-");
     List<Ports> ports = List.of(Ports.free(), Ports.free(), Ports.free());
-    for (int i = 0; i < 3; i++) {
-      nodes.add(ClusterNodeProcess.start(ports.get(i), ports, keyspace, logs.resolve("node-" + (i + 1) + ".log")));
-    }
-    for (ClusterNodeProcess node : nodes) {
-      node.awaitUp(3, Duration.ofSeconds(150));
-    }
+    ClusterNodeProcess.startAll(ports, keyspace, logs, nodes);
     System.out.printf("ChaosBankTest: 3 nodes up after %.1f s%n", (System.nanoTime() - began) / 1e9);
 
     Chaos.Result result = Chaos.run(new Chaos.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), 12, 8,

@@ -3,19 +3,14 @@ package ledger.cluster;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import ledger.bench.Recovery;
-import ledger.cassandra.CassandraSchema;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
-import ledger.testing.TestCassandra;
 import ledger.testing.TestHttp;
 import org.junit.After;
 import org.junit.Test;
@@ -44,19 +39,10 @@ public class ClusterRecoveryTest {
   public void aKilledNodesAccountsAreServedAgainAndNothingAcknowledgedIsLost() throws Exception {
     System.out.println("ClusterRecoveryTest seed=" + SEED + " (rerun with -Dledger.recovery.seed=" + SEED + ")");
     String keyspace = "it_cluster";
-    CassandraSchema.apply(ConfigFactory.parseMap(Map.of(
-            "ledger.cassandra.keyspace", keyspace,
-            "ledger.cassandra.contact-points", TestCassandra.contactPoint()))
-        .withFallback(ConfigFactory.load("dev")));
-    Path root = Files.createDirectories(Path.of(System.getProperty("ledger.test.data-dir", "target/test-data")));
-    Path logs = Files.createTempDirectory(root, "cluster-");
+    ClusterNodeProcess.schema(keyspace);
+    Path logs = ClusterNodeProcess.logFolder("cluster-");
     List<Ports> ports = List.of(Ports.free(), Ports.free(), Ports.free());
-    for (int i = 0; i < 3; i++) {
-      nodes.add(ClusterNodeProcess.start(ports.get(i), ports, keyspace, logs.resolve("node-" + (i + 1) + ".log")));
-    }
-    for (ClusterNodeProcess node : nodes) {
-      node.awaitUp(3, Duration.ofSeconds(150));
-    }
+    ClusterNodeProcess.startAll(ports, keyspace, logs, nodes);
 
     ClusterNodeProcess victim = nodes.get(1);
     Recovery.Outcome outcome = Recovery.measure(

@@ -11,7 +11,6 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import ledger.bench.Recovery;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Placement;
 import ledger.testing.ClusterNodeProcess.Ports;
@@ -69,16 +67,11 @@ public class PartitionTest {
   @Test
   public void theMinorityDownsItselfTheMajorityServesAndNoAccountRunsTwice() throws Exception {
     System.out.println("PartitionTest seed=" + SEED + " (rerun with -Dledger.partition.seed=" + SEED + ")");
-    Config cassandra = ConfigFactory.parseMap(Map.of(
-            "ledger.cassandra.keyspace", KEYSPACE,
-            "ledger.cassandra.contact-points", TestCassandra.contactPoint()))
-        .withFallback(ConfigFactory.load("dev"));
-    CassandraSchema.apply(cassandra);
+    Config cassandra = ClusterNodeProcess.schema(KEYSPACE);
     network = NetworkNamespaces.create(3);
     String relay = relayToCassandra();
 
-    Path root = Files.createDirectories(Path.of(System.getProperty("ledger.test.data-dir", "target/test-data")));
-    Path logs = Files.createTempDirectory(root, "partition-");
+    Path logs = ClusterNodeProcess.logFolder("partition-");
     List<Placement> placements = new ArrayList<>();
     List<Ports> ports = new ArrayList<>();
     List<String> contactPoints = new ArrayList<>();

@@ -1,11 +1,15 @@
 package ledger.testing;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import ledger.cassandra.CassandraSchema;
 
 /**
  * A node of the local cluster ({@code Main local-node}, what {@code ./ledger cluster} starts) as
@@ -36,6 +40,39 @@ public final class ClusterNodeProcess {
     this.ports = ports;
     this.log = log;
     this.process = process;
+  }
+
+  /**
+   * The keyspace's schema applied on the test Cassandra; returns the configuration that reaches
+   * it (for a test's own reads).
+   */
+  public static Config schema(String keyspace) {
+    Config config = ConfigFactory.parseMap(Map.of(
+            "ledger.cassandra.keyspace", keyspace,
+            "ledger.cassandra.contact-points", TestCassandra.contactPoint()))
+        .withFallback(ConfigFactory.load("dev"));
+    CassandraSchema.apply(config);
+    return config;
+  }
+
+  /** A new folder for the nodes' logs under the test data folder. */
+  public static Path logFolder(String prefix) throws IOException {
+    Path root = Files.createDirectories(Path.of(System.getProperty("ledger.test.data-dir", "target/test-data")));
+    return Files.createTempDirectory(root, prefix);
+  }
+
+  /**
+   * One node per entry of {@code ports} on loopback, added to {@code nodes} as started (so that
+   * the caller stops them even if one fails), each waited for until it sees all of them Up.
+   */
+  public static void startAll(List<Ports> ports, String keyspace, Path logs, List<ClusterNodeProcess> nodes)
+      throws Exception {
+    for (int i = 0; i < ports.size(); i++) {
+      nodes.add(start(ports.get(i), ports, keyspace, logs.resolve("node-" + (i + 1) + ".log")));
+    }
+    for (ClusterNodeProcess node : nodes) {
+      node.awaitUp(ports.size(), Duration.ofSeconds(150));
+    }
   }
 
   /** Starts a node on loopback; {@code all} are the ports of every node of the cluster (its contact points). */
