@@ -233,7 +233,9 @@ public final class Recovery {
       boolean afterKill = sentAt >= killedAt;
       if (outcome.equals("posted")) {
         acknowledged.add(sent);
-        if (afterKill) {
+        // A node cut off from the others may still answer for a while: recovery is the others
+        // serving the account.
+        if (afterKill && node != victim) {
           served(debit, doneAt);
           served(credit, doneAt);
         }
