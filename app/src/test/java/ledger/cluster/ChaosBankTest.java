@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import ledger.bench.Chaos;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
@@ -33,8 +32,7 @@ public class ChaosBankTest {
     List<ClusterNodeProcess> every = new ArrayList<>(nodes);
     every.addAll(stopped);
     for (ClusterNodeProcess node : every) {
-      node.process().destroyForcibly();
-      node.process().waitFor(30, TimeUnit.SECONDS);
+      node.kill();
     }
   }
 
@@ -57,8 +55,7 @@ public class ChaosBankTest {
           @Override
           public void kill(int node) throws Exception {
             ClusterNodeProcess victim = nodes.get(node);
-            victim.process().destroyForcibly();
-            victim.process().waitFor(30, TimeUnit.SECONDS);
+            victim.kill();
             stopped.add(victim);
           }
 

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import ledger.bench.Recovery;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
@@ -30,8 +29,7 @@ public class ClusterRecoveryTest {
   @After
   public void stopNodes() throws Exception {
     for (ClusterNodeProcess node : nodes) {
-      node.process().destroyForcibly();
-      node.process().waitFor(30, TimeUnit.SECONDS);
+      node.kill();
     }
   }
 

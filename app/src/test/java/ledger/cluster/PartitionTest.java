@@ -53,8 +53,7 @@ public class PartitionTest {
   @After
   public void tearDown() throws Exception {
     for (ClusterNodeProcess node : nodes) {
-      node.process().destroyForcibly();
-      node.process().waitFor(30, TimeUnit.SECONDS);
+      node.kill();
     }
     if (relaySystem != null) {
       relaySystem.terminate();

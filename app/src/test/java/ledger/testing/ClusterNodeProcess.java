@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import ledger.cassandra.CassandraSchema;
 
 /**
@@ -103,6 +104,12 @@ public final class ClusterNodeProcess {
     env.put("LEDGER_CASSANDRA_KEYSPACE", keyspace);
     env.put("LEDGER_CONTACT_POINTS", String.join(",", contactPoints));
     return new ClusterNodeProcess(placement, ports, log, pb.start());
+  }
+
+  /** SIGKILLs the node and waits (up to 30 s) until its process is gone. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
   }
 
   public Process process() {
