@@ -84,4 +84,26 @@ public class NodeWiringTest {
       node.stop(Duration.ofSeconds(30));
     }
   }
+
+  /**
+   * The timers behind partition safety (application.conf, down-removal-margin): a cut-off node
+   * must stop its entities before the majority starts them. Each side's resolver decides
+   * stable-after after it saw the cut, on its own tick (fixed at 1 s in Akka 2.6.21,
+   * SplitBrainResolverBase.tickInterval), and the sides see the cut up to one heartbeat plus one
+   * reaper check apart: the margin must cover tick + skew. stable-after must cover the skew too,
+   * so that a node sees every member cut off from it before it decides.
+   */
+  @Test
+  public void theRemovalMarginCoversTheResolversTickAndTheDetectionSkew() {
+    Config config = ConfigFactory.load();
+    Duration tick = Duration.ofSeconds(1);
+    Duration skew = config.getDuration("akka.cluster.failure-detector.heartbeat-interval")
+        .plus(config.getDuration("akka.cluster.unreachable-nodes-reaper-interval"));
+    Duration margin = config.getDuration("akka.cluster.down-removal-margin");
+    Duration stableAfter = config.getDuration("akka.cluster.split-brain-resolver.stable-after");
+    assertTrue("down-removal-margin " + margin + " covers the resolver tick " + tick + " + detection skew " + skew,
+        margin.compareTo(tick.plus(skew)) >= 0);
+    assertTrue("stable-after " + stableAfter + " covers the detection skew " + skew,
+        stableAfter.compareTo(skew) >= 0);
+  }
 }

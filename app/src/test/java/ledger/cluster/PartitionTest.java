@@ -13,6 +13,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -103,6 +107,7 @@ public class PartitionTest {
     System.out.printf("PartitionTest: the cut-off node exited %d ms after the cut%n", (exited - cutAt[0]) / 1_000_000);
     assertTrue("the cut-off node's resolver took the decision to down itself:\n" + cutOff.log(),
         cutOff.log().contains("SBR took decision DownReachable"));
+    assertTheMinorityStoppedWithinTheMargin(cutOff.log(), nodes.get(0).log() + nodes.get(1).log());
     assertEquals("the majority removed the cut-off node", 2, nodes.get(0).upMembers());
     assertTrue("every account served again by the majority: " + outcome, outcome.allRecovered());
     assertTrue("the cut disturbed some accounts (else this measured nothing): " + outcome, outcome.affected() > 0);
@@ -120,6 +125,35 @@ public class PartitionTest {
     restarted.awaitUp(3, Duration.ofSeconds(120));
     assertEquals("the rejoined node serves", 200,
         new TestHttp(restarted.url()).get("/accounts/" + outcome.firstAccountId()).status());
+  }
+
+  /**
+   * The cut-off node must stop its entities before the majority starts them again. It stops its
+   * shard regions when its resolver downs it; the majority starts the node's shards no earlier
+   * than down-removal-margin after its own resolver downed the node (later still: the removal,
+   * then the coordinator). Both decisions are in the node logs (WARN, same host clock). The
+   * margin must cover the gap: the two resolvers act on their own 1 s ticks after seeing the cut
+   * at slightly different times (application.conf, down-removal-margin).
+   */
+  private static void assertTheMinorityStoppedWithinTheMargin(String minorityLog, String majorityLogs) {
+    Instant minority = decisionTime(minorityLog, "SBR took decision DownReachable");
+    Instant majority = decisionTime(majorityLogs, "SBR took decision DownUnreachable");
+    Duration margin = ConfigFactory.load().getDuration("akka.cluster.down-removal-margin");
+    Duration slack = Duration.between(minority, majority.plus(margin));
+    System.out.printf("PartitionTest: the minority downed itself %d ms after the majority decided; margin %d ms,"
+        + " slack %d ms%n", Duration.between(majority, minority).toMillis(), margin.toMillis(), slack.toMillis());
+    assertTrue("the cut-off node downed itself (" + minority + ") before the majority could start its shards ("
+        + majority + " + margin " + margin + ")", slack.compareTo(Duration.ZERO) > 0);
+  }
+
+  private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
+
+  /** The earliest log line containing {@code text}: the logback ISO8601 date at its start. */
+  private static Instant decisionTime(String log, String text) {
+    return log.lines().filter(line -> line.contains(text))
+        .map(line -> LocalDateTime.parse(line.substring(0, 23), LOG_TIME).atZone(ZoneId.systemDefault()).toInstant())
+        .min(Instant::compareTo)
+        .orElseThrow(() -> new AssertionError("no log line with \"" + text + "\""));
   }
 
   /**
