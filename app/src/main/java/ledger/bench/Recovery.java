@@ -58,7 +58,12 @@ public final class Recovery {
   public record Fault(String name, int deadNode, boolean stillReached, Runnable inject, Duration healAfter,
                       Runnable heal) {
     public static Fault killNode(int node, Runnable kill) {
-      return new Fault("killed node " + (node + 1), node, false, kill, Duration.ZERO, null);
+      return killNode(node, "", kill);
+    }
+
+    /** As {@link #killNode(int, Runnable)}, {@code note} following the node in the name. */
+    public static Fault killNode(int node, String note, Runnable kill) {
+      return new Fault("killed node " + (node + 1) + note, node, false, kill, Duration.ZERO, null);
     }
 
     public static Fault outage(String name, Runnable stop, Duration length, Runnable start) {
@@ -465,15 +470,28 @@ public final class Recovery {
     for (int i = 1; i <= size; i++) {
       nodes.add("http://127.0.0.1:" + (8080 + i));
     }
-    System.out.printf("recovery: %d nodes, %d runs, seed %d%n", size, runs, seed);
+    String kill = opts.getOrDefault("kill", "each");
+    if (!List.of("each", "oldest", "younger").contains(kill)) {
+      System.err.println("recovery: --kill is each (node 1, 2, 3, ... in turn), oldest or younger, not " + kill);
+      System.exit(2);
+    }
+    System.out.printf("recovery: %d nodes, %d runs, kill %s, seed %d%n", size, runs, kill, seed);
     List<Outcome> outcomes = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
-      int victim = r % size;
+      int oldest = oldestNode(size);
+      int victim = switch (kill) {
+        case "oldest" -> oldest;
+        case "younger" -> (oldest + 1 + r % (size - 1)) % size;
+        default -> r % size;
+      };
+      String note = victim == oldest
+          ? " (the oldest: the shard coordinators it hosts move too)"
+          : " (not the oldest: the shard coordinators stay)";
       Settings settings = new Settings(nodes, Integer.parseInt(opts.getOrDefault("accounts", "200")),
           Integer.parseInt(opts.getOrDefault("workers", "48")), Duration.ofSeconds(10), Duration.ofSeconds(60),
           seed + r);
       Outcome o = measure(settings,
-          Fault.killNode(victim, () -> cluster.kill(victim)));
+          Fault.killNode(victim, note, () -> cluster.kill(victim)));
       System.out.printf("run %d: %s%n", r + 1, o);
       outcomes.add(o);
       cluster.start(victim);
@@ -488,5 +506,24 @@ public final class Recovery {
             + " books exact in every run: %s%n", runs, max[max.length / 2], p50[p50.length / 2],
         affected[affected.length / 2], transfers[transfers.length / 2], exact ? "yes" : "NO");
     System.exit(exact ? 0 : 1);
+  }
+
+  /**
+   * The oldest member of {@code ./ledger cluster up} (0-based), which hosts the cluster
+   * singletons, the shard coordinators among them: Akka Management's {@code /cluster/members}
+   * of the first node that answers, whose {@code oldest} address carries remoting port 25521 + i.
+   */
+  private static int oldestNode(int size) {
+    HttpSupport http = new HttpSupport(Duration.ofSeconds(2));
+    for (int i = 1; i <= size; i++) {
+      try {
+        String oldest = JSON.readTree(http.send("http://127.0.0.1:" + (8558 + i), "/cluster/members", null,
+            Duration.ofSeconds(5)).body()).path("oldest").asText("");
+        return Integer.parseInt(oldest.substring(oldest.lastIndexOf(':') + 1)) - 25521;
+      } catch (IOException | RuntimeException e) {
+        // this node does not answer (or names no oldest member yet): ask the next
+      }
+    }
+    throw new IllegalStateException("no node of the cluster named its oldest member (./ledger cluster status)");
   }
 }
