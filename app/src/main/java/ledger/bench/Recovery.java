@@ -228,7 +228,7 @@ public final class Recovery {
       long sentAt = System.nanoTime();
       String outcome;
       try {
-        HttpResponse<String> r = send(settings.nodes().get(node), "/transfers", body, Duration.ofSeconds(10));
+        HttpResponse<String> r = http.send(settings.nodes().get(node), "/transfers", body, Duration.ofSeconds(10));
         outcome = r.statusCode() == 201 || r.statusCode() == 200 ? "posted"
             : r.statusCode() == 422 ? errorCode(r.body()) : r.statusCode() == 503 ? "unavailable" : "http_" + r.statusCode();
       } catch (IOException e) {
@@ -332,7 +332,7 @@ public final class Recovery {
         continue;
       }
       try {
-        HttpResponse<String> r = send(node, "/transfers", body, Duration.ofSeconds(10));
+        HttpResponse<String> r = http.send(node, "/transfers", body, Duration.ofSeconds(10));
         if (r.statusCode() == 201 || r.statusCode() == 200) {
           String status = JSON.readTree(r.body()).path("status").asText();
           if (status.equals("posted")) {
@@ -356,7 +356,7 @@ public final class Recovery {
     String node = settings.nodes().get(Math.floorMod(victim + 1, settings.nodes().size()));
     List<Sent> acked = new ArrayList<>(acknowledged);
     List<Boolean> reads = parallel(acked.size(), i -> {
-      HttpResponse<String> r = send(node, "/transfers/" + acked.get(i).id(), null, Duration.ofSeconds(10));
+      HttpResponse<String> r = http.send(node, "/transfers/" + acked.get(i).id(), null, Duration.ofSeconds(10));
       return r.statusCode() == 200 && JSON.readTree(r.body()).path("status").asText().equals("posted");
     });
     int lost = (int) reads.stream().filter(ok -> !ok).count();
@@ -410,7 +410,7 @@ public final class Recovery {
   /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
   private JsonNode readSettled(String node, String id, long deadline) throws Exception {
     while (true) {
-      HttpResponse<String> r = send(node, "/accounts/" + id, null, Duration.ofSeconds(10));
+      HttpResponse<String> r = http.send(node, "/accounts/" + id, null, Duration.ofSeconds(10));
       if (r.statusCode() == 200) {
         JsonNode a = JSON.readTree(r.body());
         if ((a.path("debits_pending").asLong() == 0 && a.path("credits_pending").asLong() == 0)
@@ -437,7 +437,7 @@ public final class Recovery {
   /** A create, sent again (it is idempotent by its id) while the answer is 503 unavailable. */
   private void post(String node, String path, String body) throws IOException {
     for (int attempt = 1; ; attempt++) {
-      HttpResponse<String> r = send(node, path, body, Duration.ofSeconds(30));
+      HttpResponse<String> r = http.send(node, path, body, Duration.ofSeconds(30));
       if (r.statusCode() / 100 == 2) {
         return;
       }
@@ -446,10 +446,6 @@ public final class Recovery {
       }
       sleep(500);
     }
-  }
-
-  private HttpResponse<String> send(String node, String path, String body, Duration timeout) throws IOException {
-    return http.send(node, path, body, timeout);
   }
 
   /**
