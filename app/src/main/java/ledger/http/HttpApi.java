@@ -12,7 +12,10 @@ import akka.actor.typed.ActorRef;
 import java.time.Duration;
 import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
+import ledger.query.AccountJournal;
+import ledger.query.AccountRows;
 import ledger.query.QueryStore;
+import ledger.query.VersionWait;
 import ledger.recon.ReconEngine;
 
 /** The whole HTTP API: every route, with rejections and failures answered as API.md errors. */
@@ -28,7 +31,8 @@ public final class HttpApi extends AllDirectives {
     this.metrics = Metrics.get(system);
     this.accounts = new AccountRoutes(ClusterSharding.get(system), settings);
     this.transfers = new TransferRoutes(ClusterSharding.get(system), settings, metrics);
-    this.queries = new QueryRoutes(store, settings);
+    this.queries = new QueryRoutes(store,
+        new VersionWait(store, new AccountRows(store, AccountJournal.cassandra(system))), settings);
     this.ops = new OpsRoutes(system, recon, reconRunTimeout, settings);
   }
 

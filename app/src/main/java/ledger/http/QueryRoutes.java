@@ -17,20 +17,22 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import ledger.core.Ids;
 import ledger.core.ResultCode;
+import ledger.query.DataNotReady;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.Entry;
 import ledger.query.QuerySettings;
 import ledger.query.QueryStore;
+import ledger.query.VersionWait;
 
 /**
  * The query side of API.md (eventually consistent, from the projection's tables). A
- * {@code min_version} makes a per-account query wait, bounded, for the projection to reach that
- * version of the account, then answer {@code 503 data_not_ready} with the version it has.
+ * {@code min_version} makes a per-account query wait, bounded ({@link VersionWait}), for the
+ * query side to reach that version of the account, then answer {@code 503 data_not_ready} with
+ * the version it has.
  */
 public final class QueryRoutes extends RouteSupport {
   private static final Pattern CURRENCY = Pattern.compile("^[A-Z][A-Z0-9_]{1,15}$");
@@ -38,11 +40,13 @@ public final class QueryRoutes extends RouteSupport {
   private static final Set<String> STATUSES = Set.of("open", "locked", "closed");
 
   private final QueryStore store;
+  private final VersionWait versions;
   private final QuerySettings q;
 
-  public QueryRoutes(QueryStore store, HttpSettings settings) {
+  public QueryRoutes(QueryStore store, VersionWait versions, HttpSettings settings) {
     super(settings);
     this.store = store;
+    this.versions = versions;
     this.q = store.settings();
   }
 
@@ -171,9 +175,7 @@ public final class QueryRoutes extends RouteSupport {
 
   /** The account's projected version once it reaches min_version (else data_not_ready); 404 if none. */
   private CompletionStage<Long> projected(String id, Map<String, String> p) {
-    long min = version(p, "min_version", 0L);
-    long deadline = System.nanoTime() + q.minVersionWait().toNanos();
-    return awaitVersion(id, min, deadline).thenApply(v -> {
+    return versions.await(id, version(p, "min_version", 0L)).thenApply(v -> {
       if (v == 0) {
         throw notFound(id);
       }
@@ -181,34 +183,11 @@ public final class QueryRoutes extends RouteSupport {
     });
   }
 
-  private CompletionStage<Long> awaitVersion(String id, long min, long deadline) {
-    return store.projectedVersion(id).thenCompose(v -> {
-      if (v >= min) {
-        return CompletableFuture.completedFuture(v);
-      }
-      if (System.nanoTime() >= deadline) {
-        throw new DataNotReady(v, min);
-      }
-      return CompletableFuture.supplyAsync(() -> id, CompletableFuture.delayedExecutor(
-          q.minVersionPoll().toMillis(), TimeUnit.MILLISECONDS)).thenCompose(x -> awaitVersion(id, min, deadline));
-    });
-  }
-
-  private static final class DataNotReady extends RuntimeException {
-    final long available;
-
-    DataNotReady(long available, long wanted) {
-      super("the query side has version " + available + " of this account, not yet " + wanted + "; retry",
-          null, false, false);
-      this.available = available;
-    }
-  }
-
   private static HttpResponse failureOrNotReady(Throwable t) {
     Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof DataNotReady d) {
       ObjectNode error = ErrorMapping.errorBody(ResultCode.DATA_NOT_READY, d.getMessage());
-      error.put("available_version", d.available);
+      error.put("available_version", d.available());
       return ErrorMapping.response(error);
     }
     return failure(cause);

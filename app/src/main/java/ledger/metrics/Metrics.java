@@ -33,6 +33,9 @@ public final class Metrics implements Extension {
       .labelNames("tag").quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);
   public final Gauge projectionLastLag = Gauge.build("ledger_projection_last_lag_seconds",
       "Lag of the latest event projected, per tag").labelNames("tag").register(registry);
+  public final Counter projectionGapEvents = Counter.build("ledger_projection_gap_events_total",
+      "Events the tag stream passed over and the projection wrote from the journal, per tag").labelNames("tag")
+      .register(registry);
   public final Counter reconRuns = Counter.build("ledger_recon_runs_total", "Recon runs by result")
       .labelNames("result").register(registry);
   public final Gauge reconDivergences = Gauge.build("ledger_recon_divergences",

@@ -3,43 +3,84 @@ package ledger.query;
 import akka.Done;
 import akka.projection.eventsourced.EventEnvelope;
 import akka.projection.javadsl.Handler;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Event;
-import ledger.account.Counters;
-import ledger.account.PendingLeg;
-import ledger.query.QueryRows.Entry;
-import ledger.query.QueryRows.PendingLegRow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Writes the query rows of one account event. Stateless and idempotent: every row is derived
- * from the event and its sequence number (= the account version) alone, and stamped with that
- * version, so redelivery and reordering leave the same rows. The listing row (which carries
- * the projected version read by min_version) is written last, after the event's other rows.
+ * The projection's handler: writes the query rows ({@link AccountRows}) of each account event
+ * the tag stream delivers, and never skips one. An event that arrives past a gap (the tag
+ * stream passed over an event, see {@link AccountJournal}) first has the missing versions read
+ * from the journal and written; one at or below the projected version is a redelivery and is
+ * skipped. It remembers the projected version of the accounts it saw last (a bounded map)
+ * instead of reading it for every event; the only other writer, a {@code min_version} catch-up,
+ * can only move an account ahead of what it remembers, which costs a rewrite, never a skip.
  */
 public final class AccountProjectionHandler extends Handler<EventEnvelope<Event>> {
+  private static final Logger log = LoggerFactory.getLogger(AccountProjectionHandler.class);
+
   private final QueryStore store;
+  private final AccountRows rows;
   /** Told each event's lag, from its journal timestamp to its rows written. */
   private final Consumer<Long> lagMillis;
+  /** Told how many events each gap filled from the journal had. */
+  private final Consumer<Long> gapEvents;
+  private final Map<String, Long> projected;
 
-  public AccountProjectionHandler(QueryStore store, Consumer<Long> lagMillis) {
+  public AccountProjectionHandler(QueryStore store, AccountJournal journal, int knownAccountsMax,
+                                  Consumer<Long> lagMillis, Consumer<Long> gapEvents) {
     this.store = store;
+    this.rows = new AccountRows(store, journal);
     this.lagMillis = lagMillis;
+    this.gapEvents = gapEvents;
+    this.projected = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+        return size() > knownAccountsMax;
+      }
+    });
   }
 
   @Override
   public CompletionStage<Done> process(EventEnvelope<Event> envelope) {
     String accountId = accountId(envelope.persistenceId());
     long version = envelope.sequenceNr();
-    return write(accountId, version, envelope.event()).thenApply(done -> {
-      lagMillis.accept(System.currentTimeMillis() - envelope.timestamp());
-      return done;
+    return projectedVersion(accountId).thenCompose(done -> {
+      if (version <= done) {
+        return CompletableFuture.completedFuture(Done.getInstance()); // redelivered: its rows are written
+      }
+      return fillGap(accountId, done + 1, version - 1)
+          .thenCompose(d -> rows.write(accountId, version, envelope.event()))
+          .thenApply(d -> {
+            projected.put(accountId, version);
+            lagMillis.accept(System.currentTimeMillis() - envelope.timestamp());
+            return d;
+          });
+    });
+  }
+
+  private CompletionStage<Long> projectedVersion(String accountId) {
+    Long known = projected.get(accountId);
+    return known != null ? CompletableFuture.completedFuture(known) : store.projectedVersion(accountId);
+  }
+
+  /** Writes the versions {@code from..to} that the tag stream passed over, from the journal. */
+  private CompletionStage<Done> fillGap(String accountId, long from, long to) {
+    if (from > to) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    log.warn("Account {}: the tag stream passed over versions {}..{}; writing them from the journal", accountId,
+        from, to);
+    return rows.fromJournal(accountId, from, to, true).thenApply(written -> {
+      gapEvents.accept(written);
+      return Done.getInstance();
     });
   }
 
@@ -49,97 +90,5 @@ public final class AccountProjectionHandler extends Handler<EventEnvelope<Event>
       throw new IllegalArgumentException("not an account persistence id: " + persistenceId);
     }
     return persistenceId.substring(sep + 1);
-  }
-
-  CompletionStage<Done> write(String id, long version, Event event) {
-    if (event instanceof AccountEntity.Created e) {
-      return store.accountCreated(id, version, e.spec().currency(), e.spec().minBalance(), e.spec().maxBalance(),
-          e.spec().metadata(), e.at());
-    } else if (event instanceof AccountEntity.Locked e) {
-      return store.accountStatus(id, version, "locked", e.at());
-    } else if (event instanceof AccountEntity.Unlocked e) {
-      return store.accountStatus(id, version, "open", e.at());
-    } else if (event instanceof AccountEntity.Closed e) {
-      return store.accountStatus(id, version, "closed", e.at());
-    } else if (event instanceof AccountEntity.LimitsChanged e) {
-      return store.accountLimits(id, version, e.minBalance(), e.maxBalance(), e.metadata(), e.at());
-    } else if (event instanceof AccountEntity.LegPrepared e) {
-      return prepared(id, version, e);
-    } else if (event instanceof AccountEntity.LegPosted e) {
-      return finished(id, version, e.transferId(), e.leg(), e.after(), e.at(), "posted", e.partialAmount());
-    } else if (event instanceof AccountEntity.LegVoided e) {
-      return finished(id, version, e.transferId(), e.leg(), e.after(), e.at(), "voided", null);
-    }
-    throw new IllegalArgumentException("unknown account event " + event);
-  }
-
-  private CompletionStage<Done> prepared(String id, long version, AccountEntity.LegPrepared e) {
-    PendingLeg leg = e.leg();
-    List<CompletionStage<Done>> rows = new ArrayList<>(entries(id, version, leg.transferId(), leg.debit(),
-        leg.credit(), "pending", e.after(), e.at()));
-    rows.add(store.insertAccountTransfer(id, version, leg.transferId(), leg.debit(), leg.credit(), leg.preparedAt(),
-        leg.deadline()));
-    rows.add(store.insertPendingLeg(version, new PendingLegRow(leg.deadline(), id, leg.transferId(), leg.currency(),
-        leg.debit(), leg.credit())));
-    return allThen(rows, () -> counters(id, version, leg.currency(), e.after(), e.at()));
-  }
-
-  /**
-   * Post or void. Events persisted before legs were carried on them (leg == null) only move the
-   * account's version: their statement rows cannot be derived from the event alone.
-   */
-  private CompletionStage<Done> finished(String id, long version, String transferId, PendingLeg leg, Counters after,
-                                         Instant at, String status, Long partial) {
-    List<CompletionStage<Done>> rows = new ArrayList<>();
-    String currency = null;
-    if (leg != null) {
-      currency = leg.currency();
-      long debit = leg.debit();
-      long credit = leg.credit();
-      if (partial != null) {
-        debit = debit == 0 ? 0 : partial;
-        credit = credit == 0 ? 0 : partial;
-      }
-      rows.addAll(entries(id, version, transferId, debit, credit, status, after, at));
-      if (leg.preparedVersion() != null) {
-        rows.add(store.finishAccountTransfer(id, leg.preparedVersion(), transferId, version, status, partial, at));
-      }
-      rows.add(store.deletePendingLeg(version, leg.deadline(), id, transferId));
-    }
-    String c = currency;
-    return allThen(rows, () -> counters(id, version, c, after, at));
-  }
-
-  private List<CompletionStage<Done>> entries(String id, long version, String transferId, long debit, long credit,
-                                              String status, Counters after, Instant at) {
-    List<CompletionStage<Done>> rows = new ArrayList<>();
-    if (debit > 0) {
-      rows.add(store.insertEntry(entry(id, version, "debit", transferId, debit, status, after, at)));
-    }
-    if (credit > 0) {
-      rows.add(store.insertEntry(entry(id, version, "credit", transferId, credit, status, after, at)));
-    }
-    return rows;
-  }
-
-  private static Entry entry(String id, long version, String side, String transferId, long amount, String status,
-                             Counters a, Instant at) {
-    return new Entry(id, version, side.toLowerCase(Locale.ROOT), transferId, amount, status,
-        a == null ? null : a.debitsPosted(), a == null ? null : a.creditsPosted(),
-        a == null ? null : a.debitsPending(), a == null ? null : a.creditsPending(), at);
-  }
-
-  private CompletionStage<Done> counters(String id, long version, String currency, Counters after, Instant at) {
-    if (after == null) {
-      return store.accountStatusVersionOnly(id, version, at);
-    }
-    return store.accountCounters(id, version, currency, after.debitsPosted(), after.creditsPosted(),
-        after.debitsPending(), after.creditsPending(), at);
-  }
-
-  private static CompletionStage<Done> allThen(List<CompletionStage<Done>> first,
-                                               java.util.function.Supplier<CompletionStage<Done>> last) {
-    return CompletableFuture.allOf(first.stream().map(CompletionStage::toCompletableFuture)
-        .toArray(CompletableFuture[]::new)).thenCompose(d -> last.get());
   }
 }

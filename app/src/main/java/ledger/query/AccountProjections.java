@@ -41,12 +41,13 @@ public final class AccountProjections {
         EventSourcedProvider.eventsByTag(system, CassandraReadJournal.Identifier(), tag);
     Metrics metrics = Metrics.get(system);
     Config p = config.getConfig("ledger.projection");
+    AccountJournal journal = AccountJournal.cassandra(system);
     return CassandraProjection.atLeastOnce(ProjectionId.of(NAME, tag), source,
-            () -> new AccountProjectionHandler(store, lagMillis -> {
+            () -> new AccountProjectionHandler(store, journal, p.getInt("known-accounts-max"), lagMillis -> {
               double seconds = lagMillis / 1000.0;
               metrics.projectionLag.labels(tag).observe(seconds);
               metrics.projectionLastLag.labels(tag).set(seconds);
-            }))
+            }, events -> metrics.projectionGapEvents.labels(tag).inc(events)))
         .withRecoveryStrategy(HandlerRecoveryStrategy.retryAndFail(p.getInt("handler-retries"),
             p.getDuration("handler-retry-delay")))
         .withRestartBackoff(p.getDuration("restart-backoff-min"), p.getDuration("restart-backoff-max"), 0.2);

@@ -6,7 +6,8 @@ import java.time.Duration;
 /** {@code ledger.query} and the projection switches, read once. */
 public record QuerySettings(boolean projectionEnabled, int tagCount, int pageSizeDefault, int pageSizeMax,
                             long entriesPerBucket, int listingBuckets, int totalsBuckets, Duration minVersionWait,
-                            Duration minVersionPoll, String keyspace) {
+                            Duration minVersionPoll, Duration minVersionPollMax, Duration minVersionCatchUpAfter,
+                            long minVersionCatchUpVersionsMax, int minVersionCatchUpsMax, String keyspace) {
 
   public static QuerySettings fromConfig(Config root) {
     Config q = root.getConfig("ledger.query");
@@ -20,6 +21,10 @@ public record QuerySettings(boolean projectionEnabled, int tagCount, int pageSiz
         q.getInt("totals-buckets"),
         q.getDuration("min-version-wait"),
         q.getDuration("min-version-poll"),
+        q.getDuration("min-version-poll-max"),
+        q.getDuration("min-version-catch-up-after"),
+        q.getLong("min-version-catch-up-versions-max"),
+        q.getInt("min-version-catch-ups-max"),
         root.getString("ledger.cassandra.keyspace"));
   }
 

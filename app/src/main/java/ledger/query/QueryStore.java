@@ -244,6 +244,9 @@ public final class QueryStore {
    * limit} versions' worth (both sides of one version stay on one page).
    */
   public CompletionStage<QueryRows.Page<Entry>> entries(String accountId, long afterVersion, long upTo, int limit) {
+    if (afterVersion >= upTo) {
+      return CompletableFuture.completedFuture(new QueryRows.Page<>(List.of(), null));
+    }
     return entriesFrom(accountId, afterVersion, upTo, limit + 1, new ArrayList<>()).thenApply(rows -> {
       if (rows.size() <= limit) {
         return new QueryRows.Page<>(rows, null);

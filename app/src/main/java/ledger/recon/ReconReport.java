@@ -37,6 +37,8 @@ public record ReconReport(Instant startedAt, Instant finishedAt, boolean full, L
     QUERY_ROW_MISMATCH,
     /** The query side stayed behind (or without) the entity's version for longer than settle-time. */
     QUERY_BEHIND,
+    /** The statement lacks (or has other) entries than the account's journal implies, up to the projected version. */
+    STATEMENT_MISMATCH,
     /** Replaying the account's journal does not give its live state. */
     JOURNAL_MISMATCH,
     /** A decided transfer's status is not what an account's transfers row says. */

@@ -6,6 +6,7 @@ import akka.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import akka.persistence.query.PersistenceQuery;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -23,8 +24,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import ledger.account.Account;
 import ledger.account.AccountEntity;
 import ledger.account.PendingLeg;
+import ledger.query.AccountRows;
+import ledger.query.QueryRows;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
+import ledger.query.QueryRows.Entry;
 import ledger.query.QueryRows.PendingLegRow;
 import ledger.query.QueryRows.Totals;
 import ledger.query.QueryStore;
@@ -41,6 +45,7 @@ import ledger.transfer.TransferEntity;
  * past their bound. It only reads and reports: it never repairs.
  */
 final class ReconRun {
+  private static final int STATEMENT_PAGE = 1000;
   private final ActorSystem<?> system;
   private final QueryStore store;
   private final ReconSettings settings;
@@ -147,18 +152,21 @@ final class ReconRun {
       f.add(Kind.QUERY_ROW_MISMATCH, null, id, null, "the query side lists an account the ledger does not have");
       return;
     }
-    Account account = compareWithQueryRow(live.get(), f);
-    compareWithJournal(account, f);
+    Account account = live.get();
+    boolean caughtUp = compareWithQueryRow(account, f);
+    compareWithJournal(account, caughtUp, f);
     checkTransfers(account, f);
     for (PendingLeg leg : account.pending().values()) {
       checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
     }
   }
 
-  /** Waits (up to settle-time) for the row and the entity to be at one version, then compares. */
-  private Account compareWithQueryRow(Account live, Findings f) {
+  /**
+   * Waits (up to settle-time) for the row and the entity to be at one version, then compares;
+   * true if the query side reached the entity's version.
+   */
+  private boolean compareWithQueryRow(Account account, Findings f) {
     long deadline = System.nanoTime() + settings.settleTime().toNanos();
-    Account account = live;
     while (true) {
       Optional<AccountRow> row = get(store.account(account.id()));
       long rowVersion = row.map(AccountRow::version).orElse(0L);
@@ -167,7 +175,7 @@ final class ReconRun {
         if (diff != null) {
           f.add(Kind.QUERY_ROW_MISMATCH, account.currency(), account.id(), null, diff);
         }
-        return account;
+        return true;
       }
       if (rowVersion > account.version()) {
         // A busy account moved on since it was asked: compare its counters as of the asked
@@ -177,12 +185,12 @@ final class ReconRun {
           f.add(Kind.QUERY_ROW_MISMATCH, account.currency(), account.id(), null,
               "at version " + account.version() + ": " + diff);
         }
-        return account;
+        return true;
       }
       if (System.nanoTime() > deadline) {
         f.add(Kind.QUERY_BEHIND, account.currency(), account.id(), null,
             "query version " + rowVersion + ", entity version " + account.version());
-        return account;
+        return false;
       }
       sleep(100);
     }
@@ -220,24 +228,61 @@ final class ReconRun {
     }
   }
 
-  /** Replays the journal up to the live version with the entity's own event handler. */
-  private void compareWithJournal(Account live, Findings f) {
+  /**
+   * Replays the journal up to the live version with the entity's own event handler; when the
+   * query side has reached that version, also compares the statement's latest entries with the
+   * entries the journal's events imply (a skipped event shows as a missing entry).
+   */
+  private void compareWithJournal(Account live, boolean queryCaughtUp, Findings f) {
     CassandraReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(CassandraReadJournal.class,
         CassandraReadJournal.Identifier());
     String pid = AccountEntity.persistenceId(live.id()).id();
+    long statementFrom = Math.max(0, live.version() - settings.statementVersions());
+    List<Entry> expected = new ArrayList<>();
     try {
       AccountEntity.State replayed = get(journal.currentEventsByPersistenceId(pid, 0L, live.version())
-          .runFold((AccountEntity.State) new AccountEntity.Empty(),
-              (state, envelope) -> AccountEntity.applyEvent(state, (AccountEntity.Event) envelope.event()), system));
+          .runFold((AccountEntity.State) new AccountEntity.Empty(), (state, envelope) -> {
+            AccountEntity.Event event = (AccountEntity.Event) envelope.event();
+            if (envelope.sequenceNr() > statementFrom) {
+              expected.addAll(AccountRows.statementEntries(live.id(), envelope.sequenceNr(), event));
+            }
+            return AccountEntity.applyEvent(state, event);
+          }, system));
       if (!live.equals(replayed)) {
         String detail = replayed instanceof Account a ? "replayed version " + a.version() + ": "
             + Objects.requireNonNullElse(difference(live, rowOf(a)), "pending legs or times differ")
             : "replay gives no account";
         f.add(Kind.JOURNAL_MISMATCH, live.currency(), live.id(), null, detail);
+      } else if (queryCaughtUp) {
+        compareStatement(live, statementFrom, expected, f);
       }
     } catch (RuntimeException e) {
       f.add(Kind.JOURNAL_MISMATCH, live.currency(), live.id(), null, "replay failed: " + e.getMessage());
     }
+  }
+
+  private void compareStatement(Account live, long from, List<Entry> expected, Findings f) {
+    List<Entry> statement = new ArrayList<>();
+    Long after = from;
+    while (after != null) {
+      QueryRows.Page<Entry> page = get(store.entries(live.id(), after, live.version(), STATEMENT_PAGE));
+      statement.addAll(page.items());
+      after = page.next();
+    }
+    List<Entry> wanted = expected.stream().map(ReconRun::toMillis).toList();
+    if (!wanted.equals(statement)) {
+      List<String> missing = wanted.stream().filter(e -> !statement.contains(e))
+          .map(e -> e.version() + " " + e.side() + " " + e.status() + " " + e.transferId()).limit(5).toList();
+      f.add(Kind.STATEMENT_MISMATCH, live.currency(), live.id(), null, "versions " + (from + 1) + ".."
+          + live.version() + ": " + wanted.size() + " entries implied by the journal, " + statement.size()
+          + " in the statement; missing " + missing);
+    }
+  }
+
+  /** The statement stores times to the millisecond, as Cassandra does. */
+  private static Entry toMillis(Entry e) {
+    return new Entry(e.accountId(), e.version(), e.side(), e.transferId(), e.amount(), e.status(), e.debitsPosted(),
+        e.creditsPosted(), e.debitsPending(), e.creditsPending(), e.at().truncatedTo(ChronoUnit.MILLIS));
   }
 
   private static AccountRow rowOf(Account a) {

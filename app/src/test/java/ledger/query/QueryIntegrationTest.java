@@ -246,6 +246,12 @@ public class QueryIntegrationTest {
     assertBad("/accounts/" + id + "/transfers?after=x", "invalid_version");
     assertBad("/accounts/" + id + "/transfers?page=2", "unknown_parameter");
     assertEquals(404, http.get("/accounts/nobody/entries").status());
+    // The largest version: an empty page at once (after_version + 1 once overflowed into an endless bucket walk).
+    long started = System.nanoTime();
+    Response last = http.get("/accounts/" + id + "/entries?after_version=9223372036854775807");
+    assertEquals(last.body(), 200, last.status());
+    assertEquals(0, last.json().get("entries").size());
+    assertTrue("answered at once", System.nanoTime() - started < 2_000_000_000L);
     assertEquals("account_not_found", http.get("/accounts/nobody/balance").errorCode());
     assertEquals("account_not_found", http.get("/accounts/" + id + "/balance?at=2000-01-01T00:00:00.000Z")
         .errorCode());

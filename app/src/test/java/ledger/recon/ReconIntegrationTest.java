@@ -79,8 +79,9 @@ public class ReconIntegrationTest {
           "journal_mismatch r2 null",
           "query_row_mismatch r1 null",
           "s1_unbalanced null null",
+          "statement_mismatch r0 null",
           "transfer_not_reflected r3 fund-3")), divergences);
-      assertEquals(4, found.get("divergences_found").asInt());
+      assertEquals(5, found.get("divergences_found").asInt());
       assertTrue(found.get("currencies").get("USD").get("balanced").asBoolean() == false);
       String metrics = http.get("/metrics").body();
       assertTrue(metrics, metrics.contains("ledger_recon_ok 0.0"));
@@ -130,11 +131,16 @@ public class ReconIntegrationTest {
   }
 
   /**
-   * r1: its listing row's credits; r2: the journal event of its funding post; r3: its row of a
-   * posted transfer says pending; r4: its per-currency totals row (S1). And r5, harmlessly.
+   * r0: the statement entry of its funding post (as a skipped event would leave it); r1: its
+   * listing row's credits; r2: the journal event of its funding post; r3: its row of a posted
+   * transfer says pending; r4: its per-currency totals row (S1). And r5, harmlessly.
    */
   private void corrupt(CqlSession cql) {
     QuerySettings q = QuerySettings.fromConfig(config());
+    Row funded = cql.execute("SELECT status, transfer_id FROM " + KEYSPACE + ".account_entries WHERE account_id = 'r0' "
+        + "AND bucket = 0 AND version = 3").one();
+    assertEquals("posted fund-0", funded.getString("status") + " " + funded.getString("transfer_id"));
+    cql.execute("DELETE FROM " + KEYSPACE + ".account_entries WHERE account_id = 'r0' AND bucket = 0 AND version = 3");
     cql.execute("UPDATE " + KEYSPACE + ".account_list SET credits_posted = 999999 WHERE bucket = "
         + q.listingBucket("r1") + " AND account_id = 'r1'");
     long posted = -1;
