@@ -71,10 +71,13 @@ public final class AccountEntity
 
   public record LimitChange(Long value) implements CborSerializable {}
 
-  // The account side of the transfer protocol (DESIGN.md "The transfer protocol").
+  // The account side of the transfer protocol (docs/design.md "The transfer protocol").
 
-  /** Hold this transfer's postings on this account, unless it is past {@code deadline}. */
-  public record Prepare(String transferId, List<Posting> postings, Instant deadline,
+  /**
+   * Hold this transfer's postings on this account, unless it is past {@code deadline};
+   * {@code twoPhase}: the transfer is a pending one (null from a node that predates the field).
+   */
+  public record Prepare(String transferId, List<Posting> postings, Instant deadline, Boolean twoPhase,
                         ActorRef<PrepareReply> replyTo) implements Command {
     public Prepare {
       postings = List.copyOf(postings);
@@ -318,7 +321,7 @@ public final class AccountEntity
     if (refusal == null) {
       try {
         leg = PendingLeg.of(cmd.transferId(), account.currency(), cmd.postings(), at, cmd.deadline(),
-            account.version() + 1);
+            account.version() + 1, cmd.twoPhase());
         refusal = account.limitRefusal(leg);
       } catch (ArithmeticException overflow) {
         refusal = ResultCode.OVERFLOW;
@@ -335,7 +338,7 @@ public final class AccountEntity
   private boolean sameLeg(PendingLeg existing, Prepare cmd) {
     try {
       PendingLeg asked = PendingLeg.of(cmd.transferId(), existing.currency(), cmd.postings(), existing.preparedAt(),
-          existing.deadline(), existing.preparedVersion());
+          existing.deadline(), existing.preparedVersion(), existing.twoPhase());
       return asked.equals(existing)
           && cmd.postings().stream().allMatch(p -> p.currency().equals(existing.currency()));
     } catch (ArithmeticException overflow) {

@@ -175,6 +175,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
         "endpoint_snitch: SimpleSnitch",
         "authenticator: AllowAllAuthenticator",
         "authorizer: AllowAllAuthorizer",
+        // The projection writes an account's rows in one unlogged batch of up to 32 events
+        // (AccountRows), a few partitions of that account: no warning per batch below 50 KiB.
+        "batch_size_warn_threshold: 50KiB",
+        "unlogged_batch_across_partitions_warn_threshold: 16",
         "");
     Path file = s.dir().resolve("cassandra.yaml");
     Files.writeString(file, yaml);

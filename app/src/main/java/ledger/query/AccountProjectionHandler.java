@@ -3,8 +3,10 @@ package ledger.query;
 import akka.Done;
 import akka.projection.eventsourced.EventEnvelope;
 import akka.projection.javadsl.Handler;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -15,29 +17,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The projection's handler: writes the query rows ({@link AccountRows}) of each account event
- * the tag stream delivers, and never skips one. An event that arrives past a gap (the tag
- * stream passed over an event, see {@link AccountJournal}) first has the missing versions read
- * from the journal and written; one at or below the projected version is a redelivery and is
- * skipped. It remembers the projected version of the accounts it saw last (a bounded map)
- * instead of reading it for every event; the only other writer, a {@code min_version} catch-up,
- * can only move an account ahead of what it remembers, which costs a rewrite, never a skip.
+ * The projection's handler, for a group of envelopes at a time: each account's events in the
+ * group are written as one run ({@link AccountRows#writeRun}), accounts side by side (at most
+ * {@code parallelism} at once). It never skips: an account whose events in the group do not
+ * follow on from its projected version (the tag stream passed over an event, see
+ * {@link AccountJournal}) has the whole range read from the journal and written from there;
+ * events at or below the projected version are redeliveries and are skipped. It remembers the
+ * projected version of the accounts it saw last (a bounded map) instead of reading it for every
+ * group; the only other writer, a {@code min_version} catch-up, can only move an account ahead
+ * of what it remembers, which costs a rewrite, never a skip.
  */
-public final class AccountProjectionHandler extends Handler<EventEnvelope<Event>> {
+public final class AccountProjectionHandler extends Handler<List<EventEnvelope<Event>>> {
   private static final Logger log = LoggerFactory.getLogger(AccountProjectionHandler.class);
 
   private final QueryStore store;
   private final AccountRows rows;
+  private final AccountJournal journal;
+  private final int parallelism;
   /** Told each event's lag, from its journal timestamp to its rows written. */
   private final Consumer<Long> lagMillis;
   /** Told how many events each gap filled from the journal had. */
   private final Consumer<Long> gapEvents;
   private final Map<String, Long> projected;
 
-  public AccountProjectionHandler(QueryStore store, AccountJournal journal, int knownAccountsMax,
+  public AccountProjectionHandler(QueryStore store, AccountJournal journal, int knownAccountsMax, int parallelism,
                                   Consumer<Long> lagMillis, Consumer<Long> gapEvents) {
     this.store = store;
     this.rows = new AccountRows(store, journal);
+    this.journal = journal;
+    this.parallelism = parallelism;
     this.lagMillis = lagMillis;
     this.gapEvents = gapEvents;
     this.projected = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
@@ -49,39 +57,67 @@ public final class AccountProjectionHandler extends Handler<EventEnvelope<Event>
   }
 
   @Override
-  public CompletionStage<Done> process(EventEnvelope<Event> envelope) {
-    String accountId = accountId(envelope.persistenceId());
-    long version = envelope.sequenceNr();
-    return projectedVersion(accountId).thenCompose(done -> {
-      if (version <= done) {
-        return CompletableFuture.completedFuture(Done.getInstance()); // redelivered: its rows are written
+  public CompletionStage<Done> process(List<EventEnvelope<Event>> envelopes) {
+    Map<String, List<EventEnvelope<Event>>> byAccount = new LinkedHashMap<>();
+    for (EventEnvelope<Event> e : envelopes) {
+      byAccount.computeIfAbsent(accountId(e.persistenceId()), k -> new ArrayList<>()).add(e);
+    }
+    List<String> accounts = new ArrayList<>(byAccount.keySet());
+    List<CompletableFuture<Done>> lanes = new ArrayList<>();
+    for (int lane = 0; lane < Math.min(parallelism, accounts.size()); lane++) {
+      CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
+      for (int i = lane; i < accounts.size(); i += parallelism) {
+        String id = accounts.get(i);
+        chain = chain.thenCompose(d -> account(id, byAccount.get(id)));
       }
-      return fillGap(accountId, done + 1, version - 1)
-          .thenCompose(d -> rows.write(accountId, version, envelope.event()))
-          .thenApply(d -> {
-            projected.put(accountId, version);
-            lagMillis.accept(System.currentTimeMillis() - envelope.timestamp());
-            return d;
-          });
+      lanes.add(chain.toCompletableFuture());
+    }
+    return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new)).thenApply(d -> {
+      long now = System.currentTimeMillis();
+      envelopes.forEach(e -> lagMillis.accept(now - e.timestamp()));
+      return Done.getInstance();
+    });
+  }
+
+  /** One account's envelopes of the group, in the order the tag stream delivered them. */
+  private CompletionStage<Done> account(String id, List<EventEnvelope<Event>> envelopes) {
+    return projectedVersion(id).thenCompose(done -> {
+      List<AccountJournal.Versioned> run = new ArrayList<>();
+      for (EventEnvelope<Event> e : envelopes) {
+        long next = done + run.size() + 1;
+        if (e.sequenceNr() == next) {
+          run.add(new AccountJournal.Versioned(e.sequenceNr(), e.event()));
+        } else if (e.sequenceNr() > next) {
+          return fromJournal(id, done + 1, envelopes);
+        }
+      }
+      if (run.isEmpty()) {
+        return CompletableFuture.completedFuture(Done.getInstance()); // all redelivered: their rows are written
+      }
+      long upTo = run.get(run.size() - 1).version();
+      return rows.writeRun(id, run).thenApply(d -> {
+        projected.put(id, upTo);
+        return d;
+      });
+    });
+  }
+
+  /** Versions {@code from} up to the last envelope, of which the tag stream passed over some: all from the journal. */
+  private CompletionStage<Done> fromJournal(String id, long from, List<EventEnvelope<Event>> envelopes) {
+    long to = envelopes.stream().mapToLong(EventEnvelope::sequenceNr).max().orElseThrow();
+    long delivered = envelopes.stream().mapToLong(EventEnvelope::sequenceNr).filter(v -> v >= from).distinct().count();
+    log.warn("Account {}: the tag stream passed over {} of versions {}..{}; writing them from the journal", id,
+        to - from + 1 - delivered, from, to);
+    return rows.fromJournal(id, from, to, true).thenApply(written -> {
+      gapEvents.accept(written - delivered);
+      projected.put(id, to);
+      return Done.getInstance();
     });
   }
 
   private CompletionStage<Long> projectedVersion(String accountId) {
     Long known = projected.get(accountId);
     return known != null ? CompletableFuture.completedFuture(known) : store.projectedVersion(accountId);
-  }
-
-  /** Writes the versions {@code from..to} that the tag stream passed over, from the journal. */
-  private CompletionStage<Done> fillGap(String accountId, long from, long to) {
-    if (from > to) {
-      return CompletableFuture.completedFuture(Done.getInstance());
-    }
-    log.warn("Account {}: the tag stream passed over versions {}..{}; writing them from the journal", accountId,
-        from, to);
-    return rows.fromJournal(accountId, from, to, true).thenApply(written -> {
-      gapEvents.accept(written);
-      return Done.getInstance();
-    });
   }
 
   static String accountId(String persistenceId) {

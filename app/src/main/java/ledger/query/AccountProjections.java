@@ -20,7 +20,8 @@ import ledger.metrics.Metrics;
 
 /**
  * One at-least-once Cassandra projection per account tag, spread over the cluster by a
- * ShardedDaemonProcess (each tag runs on exactly one node and moves when that node leaves).
+ * ShardedDaemonProcess (each tag runs on exactly one node and moves when that node leaves). It
+ * hands the handler groups of envelopes and saves its offset after each group.
  */
 public final class AccountProjections {
   /** The projection name in offset_store; changing it re-projects everything. */
@@ -42,12 +43,14 @@ public final class AccountProjections {
     Metrics metrics = Metrics.get(system);
     Config p = config.getConfig("ledger.projection");
     AccountJournal journal = AccountJournal.cassandra(system);
-    return CassandraProjection.atLeastOnce(ProjectionId.of(NAME, tag), source,
-            () -> new AccountProjectionHandler(store, journal, p.getInt("known-accounts-max"), lagMillis -> {
-              double seconds = lagMillis / 1000.0;
-              metrics.projectionLag.labels(tag).observe(seconds);
-              metrics.projectionLastLag.labels(tag).set(seconds);
-            }, events -> metrics.projectionGapEvents.labels(tag).inc(events)))
+    return CassandraProjection.groupedWithin(ProjectionId.of(NAME, tag), source,
+            () -> new AccountProjectionHandler(store, journal, p.getInt("known-accounts-max"),
+                p.getInt("write-parallelism"), lagMillis -> {
+                  double seconds = lagMillis / 1000.0;
+                  metrics.projectionLag.labels(tag).observe(seconds);
+                  metrics.projectionLastLag.labels(tag).set(seconds);
+                }, events -> metrics.projectionGapEvents.labels(tag).inc(events)))
+        .withGroup(p.getInt("group-after-envelopes"), p.getDuration("group-after-duration"))
         .withRecoveryStrategy(HandlerRecoveryStrategy.retryAndFail(p.getInt("handler-retries"),
             p.getDuration("handler-retry-delay")))
         .withRestartBackoff(p.getDuration("restart-backoff-min"), p.getDuration("restart-backoff-max"), 0.2);

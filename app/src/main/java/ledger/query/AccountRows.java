@@ -3,8 +3,11 @@ package ledger.query;
 import akka.Done;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import ledger.account.AccountEntity;
@@ -15,16 +18,23 @@ import ledger.query.QueryRows.Entry;
 import ledger.query.QueryRows.PendingLegRow;
 
 /**
- * The query rows of account events. Every row is derived from one event and its version alone
- * and stamped with that version ({@link QueryStore}), so writing an event twice, or two writers
- * writing the same account, leaves the same rows. One rule keeps {@code min_version} honest:
- * a writer writes an account's events in version order, and each event's listing row (which
- * carries the projected version) after its other rows; so a listing version V means every row
+ * The query rows of account events. Every row is derived from events alone and stamped with
+ * the version it comes from ({@link QueryStore.RowWrite}), so writing an event twice, or two
+ * writers writing the same account, leaves the same rows. One rule keeps {@code min_version}
+ * honest: a writer writes an account's events in version order, and their listing row (which
+ * carries the projected version) after their other rows; so a listing version V means every row
  * up to V is written.
+ *
+ * <p>Consecutive events of one account are written together ({@link #writeRun}): every row but
+ * the listing in one unlogged batch, then one listing row and one totals row with the latest
+ * values (cell by cell what the events one by one would leave), and no pending-leg row for a
+ * leg held and released within the run. At most {@code RUN_EVENTS_MAX} events per batch.
  */
 public final class AccountRows {
   /** Events read from the journal at a time. */
   private static final int JOURNAL_READ_MAX = 500;
+  /** Events per batch: keeps a batch far below Cassandra's batch_size_fail_threshold (50 KiB). */
+  static final int RUN_EVENTS_MAX = 32;
 
   private final QueryStore store;
   private final AccountJournal journal;
@@ -46,91 +56,175 @@ public final class AccountRows {
     }
     long upTo = Math.min(to, from + JOURNAL_READ_MAX - 1);
     return journal.events(id, from, upTo).thenCompose(events -> {
-      CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
-      long written = 0;
+      List<AccountJournal.Versioned> run = new ArrayList<>();
       for (AccountJournal.Versioned e : events) {
-        if (e.version() != from + written) {
+        if (e.version() != from + run.size()) {
           break;
         }
-        chain = chain.thenCompose(d -> write(id, e.version(), e.event()));
-        written++;
+        run.add(e);
       }
-      long count = written;
+      long count = run.size();
+      CompletionStage<Done> written = writeRun(id, run);
       if (whole && count != upTo - from + 1) {
-        return chain.thenApply(d -> {
+        return written.thenApply(d -> {
           throw new IllegalStateException("the journal of account " + id + " lacks versions " + (from + count)
               + ".." + upTo + " (it has " + events.size() + " of " + from + ".." + upTo + ")");
         });
       }
       if (count < upTo - from + 1) {
-        return chain.thenApply(d -> count);
+        return written.thenApply(d -> count);
       }
-      return chain.thenCompose(d -> fromJournal(id, upTo + 1, to, whole)).thenApply(more -> count + more);
+      return written.thenCompose(d -> fromJournal(id, upTo + 1, to, whole)).thenApply(more -> count + more);
     });
   }
 
   /** The rows of one event, the listing row last. */
   public CompletionStage<Done> write(String id, long version, Event event) {
-    if (event instanceof AccountEntity.Created e) {
-      return store.accountCreated(id, version, e.spec().currency(), e.spec().minBalance(), e.spec().maxBalance(),
-          e.spec().metadata(), e.at());
-    } else if (event instanceof AccountEntity.Locked e) {
-      return store.accountStatus(id, version, "locked", e.at());
-    } else if (event instanceof AccountEntity.Unlocked e) {
-      return store.accountStatus(id, version, "open", e.at());
-    } else if (event instanceof AccountEntity.Closed e) {
-      return store.accountStatus(id, version, "closed", e.at());
-    } else if (event instanceof AccountEntity.LimitsChanged e) {
-      return store.accountLimits(id, version, e.minBalance(), e.maxBalance(), e.metadata(), e.at());
-    } else if (event instanceof AccountEntity.LegPrepared e) {
-      return prepared(id, version, e);
-    } else if (event instanceof AccountEntity.LegPosted e) {
-      return finished(id, version, e, e.transferId(), e.leg(), e.after(), e.at(), "posted", e.partialAmount());
-    } else if (event instanceof AccountEntity.LegVoided e) {
-      return finished(id, version, e, e.transferId(), e.leg(), e.after(), e.at(), "voided", null);
+    return writeRun(id, List.of(new AccountJournal.Versioned(version, event)));
+  }
+
+  /** The rows of consecutive events of one account (ascending versions, no gap), in batches. */
+  public CompletionStage<Done> writeRun(String id, List<AccountJournal.Versioned> events) {
+    CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
+    for (int i = 0; i < events.size(); i += RUN_EVENTS_MAX) {
+      List<AccountJournal.Versioned> part = events.subList(i, Math.min(events.size(), i + RUN_EVENTS_MAX));
+      chain = chain.thenCompose(d -> writeBatch(id, part));
     }
-    throw new IllegalArgumentException("unknown account event " + event);
+    return chain;
   }
 
-  private CompletionStage<Done> prepared(String id, long version, AccountEntity.LegPrepared e) {
-    PendingLeg leg = e.leg();
-    List<CompletionStage<Done>> rows = insertEntries(statementEntries(id, version, e));
-    rows.add(store.insertAccountTransfer(id, version, leg.transferId(), leg.debit(), leg.credit(), leg.preparedAt(),
-        leg.deadline()));
-    rows.add(store.insertPendingLeg(version, new PendingLegRow(leg.deadline(), id, leg.transferId(), leg.currency(),
-        leg.debit(), leg.credit())));
-    return allThen(rows, () -> counters(id, version, leg.currency(), e.after(), e.at()));
-  }
-
-  /**
-   * Post or void. Events persisted before legs were carried on them (leg == null) only move the
-   * account's version: their statement rows cannot be derived from the event alone.
-   */
-  private CompletionStage<Done> finished(String id, long version, Event event, String transferId, PendingLeg leg,
-                                         Counters after, Instant at, String status, Long partial) {
-    List<CompletionStage<Done>> rows = insertEntries(statementEntries(id, version, event));
-    if (leg != null) {
-      if (leg.preparedVersion() != null) {
-        rows.add(store.finishAccountTransfer(id, leg.preparedVersion(), transferId, version, status, partial, at));
+  private CompletionStage<Done> writeBatch(String id, List<AccountJournal.Versioned> events) {
+    Run run = new Run(id);
+    for (int i = 0; i < events.size(); i++) {
+      if (i > 0 && events.get(i).version() != events.get(i - 1).version() + 1) {
+        throw new IllegalArgumentException("account " + id + ": a run of events has a gap before version "
+            + events.get(i).version());
       }
-      rows.add(store.deletePendingLeg(version, leg.deadline(), id, transferId));
+      run.add(events.get(i).version(), events.get(i).event());
     }
-    String currency = leg == null ? null : leg.currency();
-    return allThen(rows, () -> counters(id, version, currency, after, at));
+    return store.execute(run.rows()).thenCompose(d -> store.execute(List.of(run.listing())));
   }
 
-  private List<CompletionStage<Done>> insertEntries(List<Entry> entries) {
-    List<CompletionStage<Done>> rows = new ArrayList<>();
-    entries.forEach(e -> rows.add(store.insertEntry(e)));
-    return rows;
+  /** What a run of events writes, merged: the rows in order, the latest listing and totals values. */
+  private final class Run {
+    private final String id;
+    private final List<QueryStore.RowWrite> rows = new ArrayList<>();
+    /** Pending-leg rows of legs held in this run and not (yet) released in it, by transfer. */
+    private final Map<String, QueryStore.RowWrite> held = new LinkedHashMap<>();
+    private final Map<String, Object> listing = new HashMap<>();
+    private QueryStore.RowWrite totals;
+    private long version;
+
+    Run(String id) {
+      this.id = id;
+    }
+
+    void add(long v, Event event) {
+      version = v;
+      statementEntries(id, v, event).forEach(e -> rows.add(store.entry(e)));
+      if (event instanceof AccountEntity.Created e) {
+        listing.putAll(Map.of("currency", e.spec().currency(), "status", "open", "created_at", e.at()));
+        listing.put("min_balance", e.spec().minBalance());
+        listing.put("max_balance", e.spec().maxBalance());
+        listing.put("metadata", e.spec().metadata());
+        counters(v, e.spec().currency(), new Counters(0, 0, 0, 0));
+        touched(v, e.at());
+      } else if (event instanceof AccountEntity.Locked e) {
+        status("locked", v, e.at());
+      } else if (event instanceof AccountEntity.Unlocked e) {
+        status("open", v, e.at());
+      } else if (event instanceof AccountEntity.Closed e) {
+        status("closed", v, e.at());
+      } else if (event instanceof AccountEntity.LimitsChanged e) {
+        listing.put("min_balance", e.minBalance());
+        listing.put("max_balance", e.maxBalance());
+        listing.put("metadata", e.metadata());
+        touched(v, e.at());
+      } else if (event instanceof AccountEntity.LegPrepared e) {
+        prepared(v, e);
+      } else if (event instanceof AccountEntity.LegPosted e) {
+        finished(v, e.transferId(), e.leg(), e.after(), e.at(), "posted", e.partialAmount());
+      } else if (event instanceof AccountEntity.LegVoided e) {
+        finished(v, e.transferId(), e.leg(), e.after(), e.at(), "voided", null);
+      } else {
+        throw new IllegalArgumentException("unknown account event " + event);
+      }
+    }
+
+    private void status(String status, long v, Instant at) {
+      listing.put("status", status);
+      touched(v, at);
+    }
+
+    private void touched(long v, Instant at) {
+      listing.put("version", v);
+      listing.put("updated_at", at);
+    }
+
+    private void prepared(long v, AccountEntity.LegPrepared e) {
+      PendingLeg leg = e.leg();
+      rows.add(store.accountTransfer(id, v, leg.transferId(), leg.debit(), leg.credit(), leg.preparedAt(),
+          leg.deadline()));
+      held.put(leg.transferId(), store.pendingLeg(v, new PendingLegRow(leg.deadline(), id, leg.transferId(),
+          leg.currency(), leg.debit(), leg.credit())));
+      counters(v, leg.currency(), e.after());
+      touched(v, e.at());
+    }
+
+    /**
+     * Post or void. Events persisted before legs were carried on them (leg == null) only move
+     * the account's version: their rows cannot be derived from the event alone.
+     */
+    private void finished(long v, String transferId, PendingLeg leg, Counters after, Instant at, String status,
+                          Long partial) {
+      if (leg != null) {
+        if (leg.preparedVersion() != null) {
+          rows.add(store.finishAccountTransfer(id, leg.preparedVersion(), transferId, v, status, partial, at));
+        }
+        if (held.remove(transferId) == null) {
+          rows.add(store.deletePendingLeg(v, leg.deadline(), id, transferId));
+        }
+        counters(v, leg.currency(), after);
+      }
+      touched(v, at);
+    }
+
+    private void counters(long v, String currency, Counters after) {
+      if (after == null) {
+        return; // an event from before events carried counters
+      }
+      listing.put("debits_posted", after.debitsPosted());
+      listing.put("credits_posted", after.creditsPosted());
+      listing.put("debits_pending", after.debitsPending());
+      listing.put("credits_pending", after.creditsPending());
+      totals = store.totals(id, v, currency, after.debitsPosted(), after.creditsPosted(), after.debitsPending(),
+          after.creditsPending());
+    }
+
+    List<QueryStore.RowWrite> rows() {
+      List<QueryStore.RowWrite> all = new ArrayList<>(rows);
+      all.addAll(held.values());
+      if (totals != null) {
+        all.add(totals);
+      }
+      return all;
+    }
+
+    QueryStore.RowWrite listing() {
+      return store.listing(id, version, listing);
+    }
   }
 
   /**
-   * The statement entries of one account event (none for events that move no money), as this
-   * handler writes them; the recon engine compares the statement with them.
+   * The statement entries of one account event, as written here; the recon engine compares the
+   * statement with them. The statement shows what the account holder did: a one-phase transfer
+   * is one entry, its posting; a two-phase transfer is its hold (pending), then its posting or
+   * release (voided, also for an expiry). The protocol's own hold and release of a one-phase
+   * transfer (prepare, and void when another account refused) are not entries; neither are
+   * events that move no money.
    */
   public static List<Entry> statementEntries(String id, long version, Event event) {
-    if (event instanceof AccountEntity.LegPrepared e) {
+    if (event instanceof AccountEntity.LegPrepared e && e.leg().inStatement()) {
       PendingLeg leg = e.leg();
       return entries(id, version, leg.transferId(), leg.debit(), leg.credit(), "pending", e.after(), e.at());
     } else if (event instanceof AccountEntity.LegPosted e && e.leg() != null) {
@@ -138,7 +232,7 @@ public final class AccountRows {
       long debit = e.leg().debit() == 0 || partial == null ? e.leg().debit() : partial;
       long credit = e.leg().credit() == 0 || partial == null ? e.leg().credit() : partial;
       return entries(id, version, e.transferId(), debit, credit, "posted", e.after(), e.at());
-    } else if (event instanceof AccountEntity.LegVoided e && e.leg() != null) {
+    } else if (event instanceof AccountEntity.LegVoided e && e.leg() != null && e.leg().inStatement()) {
       return entries(id, version, e.transferId(), e.leg().debit(), e.leg().credit(), "voided", e.after(), e.at());
     }
     return List.of();
@@ -161,19 +255,5 @@ public final class AccountRows {
     return new Entry(id, version, side.toLowerCase(Locale.ROOT), transferId, amount, status,
         a == null ? null : a.debitsPosted(), a == null ? null : a.creditsPosted(),
         a == null ? null : a.debitsPending(), a == null ? null : a.creditsPending(), at);
-  }
-
-  private CompletionStage<Done> counters(String id, long version, String currency, Counters after, Instant at) {
-    if (after == null) {
-      return store.accountStatusVersionOnly(id, version, at);
-    }
-    return store.accountCounters(id, version, currency, after.debitsPosted(), after.creditsPosted(),
-        after.debitsPending(), after.creditsPending(), at);
-  }
-
-  private static CompletionStage<Done> allThen(List<CompletionStage<Done>> first,
-                                               java.util.function.Supplier<CompletionStage<Done>> last) {
-    return CompletableFuture.allOf(first.stream().map(CompletionStage::toCompletableFuture)
-        .toArray(CompletableFuture[]::new)).thenCompose(d -> last.get());
   }
 }

@@ -4,7 +4,10 @@ import akka.Done;
 import akka.actor.typed.ActorSystem;
 import akka.stream.alpakka.cassandra.javadsl.CassandraSession;
 import akka.stream.alpakka.cassandra.javadsl.CassandraSessionRegistry;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.math.BigInteger;
@@ -28,8 +31,8 @@ import ledger.query.QueryRows.Totals;
 
 /**
  * The query tables in Cassandra (schema/ledger.cql). Every write is stamped with the account
- * version it comes from ({@code setQueryTimestamp}), so that Cassandra keeps, cell by cell,
- * the value of the newest event: a redelivered or reordered event changes nothing.
+ * version it comes from ({@code USING TIMESTAMP}), so that Cassandra keeps, cell by cell, the
+ * value of the newest event: a redelivered or reordered event changes nothing.
  */
 public final class QueryStore {
   /** The journal's profile: the query side reads and writes at the configured consistency. */
@@ -74,10 +77,6 @@ public final class QueryStore {
         .thenApply(ps -> ps.bind(values).setExecutionProfileName(PROFILE));
   }
 
-  private CompletionStage<Done> write(long version, String cql, Object... values) {
-    return bind(cql, values).thenCompose(st -> session().executeWrite(st.setQueryTimestamp(version)));
-  }
-
   private CompletionStage<List<Row>> select(String cql, Object... values) {
     return bind(cql, values).thenCompose(st -> session().selectAll(st));
   }
@@ -86,90 +85,105 @@ public final class QueryStore {
     return bind(cql, values).thenCompose(st -> session().selectOne(st));
   }
 
-  // ---- writes (the projection handler) --------------------------------------------------------
+  /**
+   * One row write of the query side, stamped ({@code USING TIMESTAMP}) with the account version
+   * it comes from, so that Cassandra keeps, cell by cell, the value of the newest event.
+   */
+  public record RowWrite(String cql, List<Object> values) {}
 
-  public CompletionStage<Done> insertEntry(Entry e) {
-    return write(e.version(), "INSERT INTO " + ks + ".account_entries (account_id, bucket, version, side, "
-            + "transfer_id, amount, status, debits_posted, credits_posted, debits_pending, credits_pending, at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  /** The writes in one round trip: one statement, or an unlogged batch (atomic per partition). */
+  public CompletionStage<Done> execute(List<RowWrite> writes) {
+    if (writes.isEmpty()) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    List<CompletableFuture<BoundStatement>> bound = writes.stream()
+        .map(w -> bind(w.cql(), w.values().toArray()).toCompletableFuture()).toList();
+    return CompletableFuture.allOf(bound.toArray(CompletableFuture[]::new)).thenCompose(d -> {
+      if (bound.size() == 1) {
+        return session().executeWrite(bound.get(0).join());
+      }
+      BatchStatement batch = BatchStatement.newInstance(DefaultBatchType.UNLOGGED,
+          bound.stream().map(CompletableFuture::join).toArray(BatchableStatement[]::new))
+          .setExecutionProfileName(PROFILE);
+      return session().executeWriteBatch(batch);
+    });
+  }
+
+  private static RowWrite stamped(String cql, Object... values) {
+    return new RowWrite(cql, java.util.Arrays.asList(values));
+  }
+
+  // ---- row writes (AccountRows) ---------------------------------------------------------------
+
+  public RowWrite entry(Entry e) {
+    return stamped("INSERT INTO " + ks + ".account_entries (account_id, bucket, version, side, transfer_id, amount, "
+            + "status, debits_posted, credits_posted, debits_pending, credits_pending, at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
         e.accountId(), settings.versionBucket(e.version()), e.version(), e.side(), e.transferId(), e.amount(),
-        e.status(), e.debitsPosted(), e.creditsPosted(), e.debitsPending(), e.creditsPending(), e.at());
+        e.status(), e.debitsPosted(), e.creditsPosted(), e.debitsPending(), e.creditsPending(), e.at(), e.version());
   }
 
-  public CompletionStage<Done> insertAccountTransfer(String accountId, long version, String transferId, long debit,
-                                                     long credit, Instant preparedAt, Instant deadline) {
-    return write(version, "INSERT INTO " + ks + ".account_transfers (account_id, bucket, prepared_version, "
-            + "transfer_id, debit, credit, status, prepared_at, deadline, updated_version, updated_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+  public RowWrite accountTransfer(String accountId, long version, String transferId, long debit, long credit,
+                                  Instant preparedAt, Instant deadline) {
+    return stamped("INSERT INTO " + ks + ".account_transfers (account_id, bucket, prepared_version, transfer_id, "
+            + "debit, credit, status, prepared_at, deadline, updated_version, updated_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) USING TIMESTAMP ?",
         accountId, settings.versionBucket(version), version, transferId, debit, credit, preparedAt, deadline,
-        version, preparedAt);
+        version, preparedAt, version);
   }
 
-  public CompletionStage<Done> finishAccountTransfer(String accountId, long preparedVersion, String transferId,
-                                                     long version, String status, Long postedAmount, Instant at) {
-    return write(version, "UPDATE " + ks + ".account_transfers SET status = ?, posted_amount = ?, "
+  public RowWrite finishAccountTransfer(String accountId, long preparedVersion, String transferId, long version,
+                                        String status, Long postedAmount, Instant at) {
+    return stamped("UPDATE " + ks + ".account_transfers USING TIMESTAMP ? SET status = ?, posted_amount = ?, "
             + "updated_version = ?, updated_at = ? WHERE account_id = ? AND bucket = ? AND prepared_version = ? "
             + "AND transfer_id = ?",
-        status, postedAmount, version, at, accountId, settings.versionBucket(preparedVersion), preparedVersion,
-        transferId);
+        version, status, postedAmount, version, at, accountId, settings.versionBucket(preparedVersion),
+        preparedVersion, transferId);
   }
 
-  public CompletionStage<Done> insertPendingLeg(long version, PendingLegRow r) {
-    return write(version, "INSERT INTO " + ks + ".pending_legs (due_hour, due_at, account_id, transfer_id, "
-            + "currency, debit, credit) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        dueHour(r.dueAt()), r.dueAt(), r.accountId(), r.transferId(), r.currency(), r.debit(), r.credit());
+  public RowWrite pendingLeg(long version, PendingLegRow r) {
+    return stamped("INSERT INTO " + ks + ".pending_legs (due_hour, due_at, account_id, transfer_id, currency, debit, "
+            + "credit) VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+        dueHour(r.dueAt()), r.dueAt(), r.accountId(), r.transferId(), r.currency(), r.debit(), r.credit(), version);
   }
 
-  public CompletionStage<Done> deletePendingLeg(long version, Instant dueAt, String accountId, String transferId) {
-    return write(version, "DELETE FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at = ? AND account_id = ? "
-        + "AND transfer_id = ?", dueHour(dueAt), dueAt, accountId, transferId);
+  public RowWrite deletePendingLeg(long version, Instant dueAt, String accountId, String transferId) {
+    return stamped("DELETE FROM " + ks + ".pending_legs USING TIMESTAMP ? WHERE due_hour = ? AND due_at = ? "
+        + "AND account_id = ? AND transfer_id = ?", version, dueHour(dueAt), dueAt, accountId, transferId);
   }
 
-  public CompletionStage<Done> accountCreated(String accountId, long version, String currency, Long min, Long max,
-                                              Map<String, String> metadata, Instant at) {
-    return write(version, "UPDATE " + ks + ".account_list SET currency = ?, status = 'open', min_balance = ?, "
-            + "max_balance = ?, metadata = ?, debits_posted = 0, credits_posted = 0, debits_pending = 0, "
-            + "credits_pending = 0, version = ?, created_at = ?, updated_at = ? WHERE bucket = ? AND account_id = ?",
-        currency, min, max, metadata, version, at, at, settings.listingBucket(accountId), accountId)
-        .thenCompose(d -> accountTotals(accountId, version, currency, 0, 0, 0, 0));
-  }
-
-  public CompletionStage<Done> accountStatus(String accountId, long version, String status, Instant at) {
-    return write(version, "UPDATE " + ks + ".account_list SET status = ?, version = ?, updated_at = ? "
-        + "WHERE bucket = ? AND account_id = ?", status, version, at, settings.listingBucket(accountId), accountId);
-  }
-
-  public CompletionStage<Done> accountLimits(String accountId, long version, Long min, Long max,
-                                             Map<String, String> metadata, Instant at) {
-    return write(version, "UPDATE " + ks + ".account_list SET min_balance = ?, max_balance = ?, metadata = ?, "
-            + "version = ?, updated_at = ? WHERE bucket = ? AND account_id = ?",
-        min, max, metadata, version, at, settings.listingBucket(accountId), accountId);
-  }
-
-  /** An event the query side cannot derive rows from (persisted before leg events carried them). */
-  public CompletionStage<Done> accountStatusVersionOnly(String accountId, long version, Instant at) {
-    return write(version, "UPDATE " + ks + ".account_list SET version = ?, updated_at = ? "
-        + "WHERE bucket = ? AND account_id = ?", version, at, settings.listingBucket(accountId), accountId);
-  }
-
-  /** The counters after a leg event, in the listing and in the per-currency totals. */
-  public CompletionStage<Done> accountCounters(String accountId, long version, String currency, long dp, long cp,
-                                               long dpe, long cpe, Instant at) {
-    CompletionStage<Done> totals = currency == null ? CompletableFuture.completedFuture(Done.getInstance())
-        : accountTotals(accountId, version, currency, dp, cp, dpe, cpe);
-    return totals.thenCompose(d -> write(version, "UPDATE " + ks + ".account_list SET debits_posted = ?, "
-            + "credits_posted = ?, debits_pending = ?, credits_pending = ?, version = ?, updated_at = ? "
-            + "WHERE bucket = ? AND account_id = ?",
-        dp, cp, dpe, cpe, version, at, settings.listingBucket(accountId), accountId));
-  }
-
-  private CompletionStage<Done> accountTotals(String accountId, long version, String currency, long dp, long cp,
-                                              long dpe, long cpe) {
-    return write(version, "UPDATE " + ks + ".currency_accounts SET debits_posted = ?, credits_posted = ?, "
+  /** The account's latest counters in the per-currency totals (S1 inputs). */
+  public RowWrite totals(String accountId, long version, String currency, long dp, long cp, long dpe, long cpe) {
+    return stamped("UPDATE " + ks + ".currency_accounts USING TIMESTAMP ? SET debits_posted = ?, credits_posted = ?, "
             + "debits_pending = ?, credits_pending = ?, version = ? WHERE currency = ? AND bucket = ? "
             + "AND account_id = ?",
-        dp, cp, dpe, cpe, version, currency, settings.totalsBucket(accountId), accountId);
+        version, dp, cp, dpe, cpe, version, currency, settings.totalsBucket(accountId), accountId);
   }
+
+  /** The listing row's columns set by events up to {@code version} (the version column among them). */
+  public RowWrite listing(String accountId, long version, Map<String, Object> columns) {
+    StringBuilder cql = new StringBuilder("UPDATE " + ks + ".account_list USING TIMESTAMP ? SET ");
+    List<Object> values = new ArrayList<>();
+    values.add(version);
+    for (String column : LISTING_COLUMNS) {
+      if (columns.containsKey(column)) {
+        cql.append(values.size() > 1 ? ", " : "").append(column).append(" = ?");
+        values.add(columns.get(column));
+      }
+    }
+    if (columns.keySet().stream().anyMatch(c -> !LISTING_COLUMNS.contains(c))) {
+      throw new IllegalArgumentException("not a listing column: " + columns.keySet());
+    }
+    cql.append(" WHERE bucket = ? AND account_id = ?");
+    values.add(settings.listingBucket(accountId));
+    values.add(accountId);
+    return new RowWrite(cql.toString(), values);
+  }
+
+  /** The listing's columns in one fixed order, so that a set of columns always makes the same statement. */
+  public static final List<String> LISTING_COLUMNS = List.of("currency", "status", "min_balance", "max_balance",
+      "metadata", "debits_posted", "credits_posted", "debits_pending", "credits_pending", "version", "created_at",
+      "updated_at");
 
   static long dueHour(Instant dueAt) {
     return dueAt.getEpochSecond() / 3600;
@@ -273,19 +287,6 @@ public final class QueryStore {
           rows.forEach(r -> acc.add(entry(r)));
           long nextAfter = (bucket + 1) * settings.entriesPerBucket() - 1;
           return entriesFrom(accountId, nextAfter, upTo, want, acc);
-        });
-  }
-
-  /** The latest statement entry at or below version {@code upTo} (the counters as of that version). */
-  public CompletionStage<Optional<Entry>> latestEntry(String accountId, long upTo) {
-    long bucket = settings.versionBucket(upTo);
-    return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? AND bucket = ? "
-        + "AND version <= ? ORDER BY version DESC LIMIT 1", accountId, bucket, upTo).thenCompose(rows -> {
-          if (!rows.isEmpty()) {
-            return CompletableFuture.completedFuture(Optional.of(entry(rows.get(0))));
-          }
-          return bucket == 0 ? CompletableFuture.completedFuture(Optional.<Entry>empty())
-              : latestEntry(accountId, bucket * settings.entriesPerBucket() - 1);
         });
   }
 

@@ -260,7 +260,7 @@ public final class TransferEntity
     Map<String, List<Posting>> postings = cmd.request().postingsByAccount();
     preparing = new Preparing(cmd.request(), List.copyOf(postings.keySet()), waiters, at, deadline, new HashMap<>());
     postings.forEach((accountId, held) -> env.accounts().apply(accountId)
-        .tell(new AccountEntity.Prepare(transferId, held, deadline, prepareAdapter)));
+        .tell(new AccountEntity.Prepare(transferId, held, deadline, cmd.request().pending(), prepareAdapter)));
     timers.startSingleTimer(PREPARE_TIMER, new PrepareDeadline(), settings.prepareTimeout());
     return Effect().noReply();
   }

@@ -108,7 +108,7 @@ public class AccountTransferProtocolTest {
 
   private CommandResultWithReply<Command, Event, State, PrepareReply> prepareBy(String tid, Instant deadline,
                                                                                Posting... postings) {
-    return kit.runCommand(replyTo -> new AccountEntity.Prepare(tid, List.of(postings), deadline, replyTo));
+    return kit.runCommand(replyTo -> new AccountEntity.Prepare(tid, List.of(postings), deadline, true, replyTo));
   }
 
   /** Prepared with exactly one LegPrepared event holding these sums, prepared now. */
@@ -117,7 +117,7 @@ public class AccountTransferProtocolTest {
     assertEquals(new Prepared(id, tid), r.reply());
     Instant at = clock.instant();
     Account a = (Account) r.state();
-    PendingLeg leg = new PendingLeg(tid, "USD", debit, credit, at, DEADLINE, a.version());
+    PendingLeg leg = new PendingLeg(tid, "USD", debit, credit, at, DEADLINE, a.version(), true);
     assertEquals(List.of(new LegPrepared(leg, at, Counters.of(a))), r.events());
     assertEquals(leg, a.pending().get(tid));
     return a;
@@ -355,7 +355,7 @@ public class AccountTransferProtocolTest {
     assertAlreadyHeld(prepare("t1", debit(30), credit(50)), "t1");
     Account a = restartKeepsState();
     assertCounters(a, 0, 0, 30, 50, 0, -30, 3);
-    assertEquals(new PendingLeg("t1", "USD", 30, 50, T0, DEADLINE, 2L), a.pending().get("t1"));
+    assertEquals(new PendingLeg("t1", "USD", 30, 50, T0, DEADLINE, 2L, true), a.pending().get("t1"));
     assertEquals(1, a.pending().size());
   }
 
@@ -400,7 +400,7 @@ public class AccountTransferProtocolTest {
     assertCounters(assertHeld(prepare("t2", debit(40)), "t2", 40, 0), 0, 100, 40, 0, 100, 60, 4);
     CommandResultWithReply<Command, Event, State, LegAck> voided = voidLeg("t2");
     assertEquals(List.of(new LegVoided("t2", T0, null, null)), withoutReadSide(voided.events()));
-    assertEquals(new PendingLeg("t2", "USD", 40, 0, T0, DEADLINE, 4L), ((LegVoided) voided.events().get(0)).leg());
+    assertEquals(new PendingLeg("t2", "USD", 40, 0, T0, DEADLINE, 4L, true), ((LegVoided) voided.events().get(0)).leg());
     assertEquals(new Counters(0, 100, 0, 0), ((LegVoided) voided.events().get(0)).after());
     assertCounters((Account) voided.state(), 0, 100, 0, 0, 100, 100, 5);
     restartKeepsState();
@@ -428,7 +428,7 @@ public class AccountTransferProtocolTest {
     assertEquals(List.of(new LegPosted("d", 40L, T0, null, null)), withoutReadSide(posted.events()));
     // For the read side: the leg as it was held, and the counters after the partial post.
     LegPosted event = (LegPosted) posted.events().get(0);
-    assertEquals(new PendingLeg("d", "USD", 100, 0, T0, DEADLINE, 4L), event.leg());
+    assertEquals(new PendingLeg("d", "USD", 100, 0, T0, DEADLINE, 4L, true), event.leg());
     assertEquals(new Counters(40, 100, 0, 0), event.after());
     assertEquals(Counters.of((Account) posted.state()), event.after());
     assertCounters((Account) posted.state(), 40, 100, 0, 0, 60, 60, 5);

@@ -90,7 +90,7 @@ public class AccountProjectionHandlerTest {
   private static final AtomicLong gapEvents = new AtomicLong();
 
   private static AccountProjectionHandler handler(AccountJournal journal) {
-    return new AccountProjectionHandler(store, journal, 100, lag -> { }, gapEvents::addAndGet);
+    return new AccountProjectionHandler(store, journal, 100, 4, lag -> { }, gapEvents::addAndGet);
   }
 
   /** Delivers the envelopes of these versions of {@link #history()}, in this order, and waits until all are handled. */
@@ -110,7 +110,7 @@ public class AccountProjectionHandlerTest {
         TestProjection.create(ProjectionId.of("handler-test", accountId), source, () -> new Handler<>() {
           @Override
           public CompletionStage<Done> process(EventEnvelope<Event> envelope) {
-            return handler.process(envelope).thenApply(d -> {
+            return handler.process(List.of(envelope)).thenApply(d -> {
               handled.incrementAndGet();
               return d;
             });
@@ -206,10 +206,10 @@ public class AccountProjectionHandlerTest {
     EventEnvelope<Event> five = EventEnvelope.create(Offset.sequence(5), "Account|" + id, 5, history().get(4),
         System.currentTimeMillis());
     try {
-      handler(lacking).process(five).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      handler(lacking).process(List.of(five)).toCompletableFuture().get(10, TimeUnit.SECONDS);
       fail("an envelope past an unfillable gap was written");
     } catch (ExecutionException e) {
-      assertTrue(e.getCause().getMessage(), e.getCause().getMessage().contains("lacks versions 4..4"));
+      assertTrue(e.getCause().getMessage(), e.getCause().getMessage().contains("lacks versions 4..5"));
     }
     assertEquals(3L, (long) store.projectedVersion(id).toCompletableFuture().get(10, TimeUnit.SECONDS));
     assertEquals(List.of(2L, 3L), store.entries(id, 0, 10, 10).toCompletableFuture().get(10, TimeUnit.SECONDS)
@@ -238,6 +238,64 @@ public class AccountProjectionHandlerTest {
     } catch (ExecutionException e) {
       assertTrue(e.getCause().toString(), e.getCause() instanceof DataNotReady d && d.available() == 7);
     }
+  }
+
+  /**
+   * The statement shows what the holder did: a one-phase transfer is one entry, its posting
+   * with the balance after it; one refused by another account (held here, then released by the
+   * protocol) is none. Its transfers row still tells what happened to it.
+   */
+  @Test
+  public void aOnePhaseTransferIsOneEntryAndOneRefusedElsewhereNone() throws Exception {
+    String id = "one-phase-" + ids.incrementAndGet();
+    PendingLeg t1 = new PendingLeg("t1", "USD", 0, 100, T.plusSeconds(1), T.plusSeconds(4), 2L, false);
+    PendingLeg t2 = new PendingLeg("t2", "USD", 30, 0, T.plusSeconds(3), T.plusSeconds(6), 4L, false);
+    List<Event> events = List.of(
+        history().get(0),
+        new AccountEntity.LegPrepared(t1, T.plusSeconds(1), new Counters(0, 0, 0, 100)),
+        new AccountEntity.LegPosted("t1", null, T.plusSeconds(2), t1, new Counters(0, 100, 0, 0)),
+        new AccountEntity.LegPrepared(t2, T.plusSeconds(3), new Counters(0, 100, 30, 0)),
+        new AccountEntity.LegVoided("t2", T.plusSeconds(4), t2, new Counters(0, 100, 0, 0)));
+    AccountRows rows = new AccountRows(store, JOURNAL);
+    for (int v = 1; v <= events.size(); v++) {
+      rows.write(id, v, events.get(v - 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    Rows r = rows(id);
+    assertEquals(List.of(new Entry(id, 3, "credit", "t1", 100, "posted", 0L, 100L, 0L, 0L, T.plusSeconds(2))),
+        r.entries());
+    assertEquals(5, r.account().version());
+    assertEquals(List.of("t2:voided", "t1:posted"),
+        r.transfers().stream().map(t -> t.transferId() + ":" + t.status()).toList());
+  }
+
+  /**
+   * The projection hands the handler groups: several accounts' events, redeliveries and a gap in
+   * one group leave the rows that one event at a time leaves (each account's events one batch).
+   */
+  @Test
+  public void aGroupOfEnvelopesLeavesTheRowsThatOneAtATimeLeaves() throws Exception {
+    String clean = "clean-" + ids.incrementAndGet();
+    String a = "group-a-" + ids.incrementAndGet();
+    String b = "group-b-" + ids.incrementAndGet();
+    project(clean, 1, 2, 3, 4, 5, 6, 7);
+    project(b, 1, 2);
+    List<EventEnvelope<Event>> group = new ArrayList<>();
+    int[][] deliveries = {{1, 1}, {2, 1}, {1, 2}, {2, 2}, {1, 3}, {2, 3}, {1, 4}, {2, 5}, {1, 5}, {1, 6}, {2, 4},
+        {1, 7}, {2, 7}};
+    long gapsBefore = gapEvents.get();
+    for (int[] d : deliveries) {
+      String id = d[0] == 1 ? a : b;
+      group.add(EventEnvelope.create(Offset.sequence(group.size()), "Account|" + id, d[1], history().get(d[1] - 1),
+          System.currentTimeMillis()));
+    }
+    handler(JOURNAL).process(group).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(renamed(rows(clean), a), rows(a));
+    assertEquals("b's events 3..7 from the journal", renamed(rows(clean), b), rows(b));
+    assertEquals("b's 6 was not delivered", 1, gapEvents.get() - gapsBefore);
+    List<String> pending = store.pendingLegsDue(T.minusSeconds(3600), T.plusSeconds(3600)).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS).stream().filter(p -> p.accountId().equals(a) || p.accountId().equals(b))
+        .map(p -> p.accountId() + ":" + p.transferId()).sorted().toList();
+    assertEquals(List.of(a + ":t3", b + ":t3"), pending);
   }
 
   @Test

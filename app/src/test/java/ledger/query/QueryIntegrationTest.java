@@ -192,10 +192,15 @@ public class QueryIntegrationTest {
       before = page.get("next").isNull() ? null : page.get("next").asText();
     } while (before != null);
     long previous = Long.MAX_VALUE;
+    Set<String> inStatement = new java.util.HashSet<>();
     for (JsonNode t : transfers) {
       assertTrue("newest first", t.get("version").asLong() < previous);
       previous = t.get("version").asLong();
-      String status = http.get("/transfers/" + t.get("transfer_id").asText()).json().get("status").asText();
+      JsonNode transfer = http.get("/transfers/" + t.get("transfer_id").asText()).json();
+      String status = transfer.get("status").asText();
+      if (!status.equals("rejected") || transfer.get("pending").asBoolean()) {
+        inStatement.add(t.get("transfer_id").asText()); // a one-phase transfer another account refused is no entry
+      }
       String expected = switch (status) {
         case "posted" -> "posted";
         case "pending" -> "pending";
@@ -203,8 +208,8 @@ public class QueryIntegrationTest {
       };
       assertEquals(id + " " + t, expected, t.get("status").asText());
     }
-    assertEquals(legStatus.keySet().stream().map(k -> k.split("/")[0]).collect(java.util.stream.Collectors.toSet()),
-        transfers.stream().map(t -> t.get("transfer_id").asText()).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(inStatement,
+        legStatus.keySet().stream().map(k -> k.split("/")[0]).collect(java.util.stream.Collectors.toSet()));
     return balance + "\n" + entries + "\n" + transfers;
   }
 
@@ -269,9 +274,10 @@ public class QueryIntegrationTest {
     assertEquals(201, transfer("ryw-1", "op", "ryw", 42, ""));
     long version = http.get("/accounts/ryw").json().get("version").asLong();
     JsonNode entries = http.get("/accounts/ryw/entries?min_version=" + version).json().get("entries");
-    assertEquals(2, entries.size());
-    assertEquals("posted", entries.get(1).get("status").asText());
-    assertEquals(42, entries.get(1).get("balance_after").asLong());
+    assertEquals("a one-phase transfer is one entry: " + entries, 1, entries.size());
+    assertEquals("posted", entries.get(0).get("status").asText());
+    assertEquals(42, entries.get(0).get("amount").asLong());
+    assertEquals(42, entries.get(0).get("balance_after").asLong());
     long started = System.nanoTime();
     Response notYet = http.get("/accounts/ryw/entries?min_version=" + (version + 1));
     long waitedMs = (System.nanoTime() - started) / 1_000_000;

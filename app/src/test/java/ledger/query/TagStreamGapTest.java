@@ -16,6 +16,7 @@ import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import akka.projection.ProjectionId;
 import akka.projection.eventsourced.EventEnvelope;
+import akka.projection.javadsl.Handler;
 import akka.projection.testkit.javadsl.ProjectionTestKit;
 import akka.projection.testkit.javadsl.TestProjection;
 import akka.projection.testkit.javadsl.TestSourceProvider;
@@ -30,6 +31,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import ledger.account.AccountEntity;
@@ -158,7 +160,7 @@ public class TagStreamGapTest {
   }
 
   private static AccountProjectionHandler handler(AtomicLong gapEvents) {
-    return new AccountProjectionHandler(store, AccountJournal.cassandra(testKit.system()), 100, lag -> { },
+    return new AccountProjectionHandler(store, AccountJournal.cassandra(testKit.system()), 100, 4, lag -> { },
         gapEvents::addAndGet);
   }
 
@@ -192,7 +194,12 @@ public class TagStreamGapTest {
     TestSourceProvider<Offset, EventEnvelope<Event>> source =
         TestSourceProvider.create(Source.from(envelopes), EventEnvelope::offset);
     ProjectionTestKit.create(system).run(
-        TestProjection.create(ProjectionId.of("tag-gap-" + run, "t"), source, () -> handler),
+        TestProjection.create(ProjectionId.of("tag-gap-" + run, "t"), source, () -> new Handler<>() {
+          @Override
+          public CompletionStage<Done> process(EventEnvelope<Event> envelope) {
+            return handler.process(List.of(envelope));
+          }
+        }),
         () -> assertEquals(version, (long) store.projectedVersion("late-tag").toCompletableFuture()
             .get(10, TimeUnit.SECONDS)));
   }
