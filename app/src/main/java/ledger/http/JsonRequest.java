@@ -18,7 +18,7 @@ import ledger.money.Money;
 /**
  * Reads a JSON request body field by field. Binding straight to classes would accept
  * {@code 1.0} or {@code "5"} as a number; reading the tree lets every field get its own
- * API.md error code. Every method throws {@link ApiError}.
+ * docs/api.md error code. Every method throws {@link ApiError}.
  */
 public final class JsonRequest {
   private static final ObjectMapper MAPPER = new ObjectMapper()
@@ -126,6 +126,22 @@ public final class JsonRequest {
     return n.longValue();
   }
 
+  /**
+   * No lone UTF-16 surrogate: JSON's \\u escapes can spell one, Java strings hold it, but it is not
+   * text, and the journal's CBOR encoding refuses it after the request was accepted.
+   */
+  static boolean validUnicode(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Metadata: an object of string to string within the configured limits; absent = empty. */
   public Map<String, String> metadata(String field) {
     JsonNode n = body.get(field);
@@ -148,6 +164,10 @@ public final class JsonRequest {
       if (!e.getValue().isTextual() || e.getValue().textValue().length() > limits.metadataValueLengthMax()) {
         throw new ApiError(ResultCode.INVALID_METADATA,
             field + " values must be strings of at most " + limits.metadataValueLengthMax() + " characters");
+      }
+      if (!validUnicode(e.getKey()) || !validUnicode(e.getValue().textValue())) {
+        throw new ApiError(ResultCode.INVALID_METADATA, field + " keys and values must be valid Unicode "
+            + "(a \\u escape of half a surrogate pair is not)");
       }
       result.put(e.getKey(), e.getValue().textValue());
     }

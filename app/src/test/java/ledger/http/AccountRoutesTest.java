@@ -175,7 +175,8 @@ public class AccountRoutesTest {
     String tooMany = "{" + String.join(",", java.util.stream.IntStream.range(0, 17)
         .mapToObj(i -> "\"k" + i + "\":\"v\"").toList()) + "}";
     for (String bad : List.of("[]", "\"x\"", "{\"k\":1}", "{\"k\":null}", "{\"k\":{}}", tooMany,
-        "{\"" + "k".repeat(65) + "\":\"v\"}", "{\"\":\"v\"}", "{\"k\":\"" + "v".repeat(257) + "\"}")) {
+        "{\"" + "k".repeat(65) + "\":\"v\"}", "{\"\":\"v\"}", "{\"k\":\"" + "v".repeat(257) + "\"}",
+        "{\"k\":\"\\ud800\"}", "{\"k\":\"a\\udc00b\"}", "{\"\\ud800\":\"v\"}", "{\"k\":\"\\udbff\\ud800\"}")) {
       String id = newId();
       assertError(create(id, ",\"metadata\":" + bad), 400, ResultCode.INVALID_METADATA);
       assertNotCreated(id);
@@ -183,6 +184,14 @@ public class AccountRoutesTest {
     String sixteen = "{" + String.join(",", java.util.stream.IntStream.range(0, 16)
         .mapToObj(i -> "\"" + "k".repeat(60) + i + "\":\"" + "v".repeat(256) + "\"").toList()) + "}";
     assertEquals(201, create(newId(), ",\"metadata\":" + sixteen).status());
+    // A whole surrogate pair is text (an emoji); half of one is not, also in a PATCH.
+    String id = newId();
+    Response pair = create(id, ",\"metadata\":{\"k\":\"\\ud83d\\ude00\"}");
+    assertEquals(pair.body(), 201, pair.status());
+    assertEquals("\ud83d\ude00", pair.json().get("metadata").get("k").asText());
+    assertError(http.patch("/accounts/" + id, "{\"metadata\":{\"k\":\"\\ud800\"}}"), 400,
+        ResultCode.INVALID_METADATA);
+    assertEquals(1, http.get("/accounts/" + id).json().get("version").asLong());
   }
 
   @Test
