@@ -41,7 +41,7 @@ public final class Bench {
   static final String USAGE = """
       usage: ./ledger bench [--url http://127.0.0.1:8080] [--accounts 10000] [--concurrency 100]
                             [--duration 30] [--warmup 10] [--hot] [--batch N] [--rate R]
-                            [--plot latency.png] [--compare-postgres]""";
+                            [--plot latency.png] [--compare-postgres] [--cassandra H:P] [--keyspace K]""";
   static final String HELP = """
         --accounts N        accounts to create and fund (each run creates new ones)
         --concurrency C     closed loop: C workers; open loop: at most C requests in flight
@@ -51,7 +51,9 @@ public final class Bench {
         --rate R            open loop: R transfers per second on a fixed schedule
         --plot FILE         write the latency percentile plot as a PNG
         --compare-postgres  then run the same shape with pgbench on a throw-away PostgreSQL
-                            (bench/postgres/run.sh) and print the ratio""";
+                            (bench/postgres/run.sh) and print the ratio
+        --cassandra H:P     where to read Cassandra's per-table counters (127.0.0.1:9042)
+        --keyspace K        the ledger's keyspace there (ledger)""";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String METADATA = ",\"metadata\":{\"note\":\"" + "x".repeat(118) + "\"}";
 
@@ -97,8 +99,12 @@ public final class Bench {
     System.out.printf("bench run %s: %s%n", run, options.describe());
     setUp();
     drive(options.warmup(), false);
+    ResourceUse use = new ResourceUse(options.cassandra(), options.keyspace());
+    ResourceUse.Sample before = use.sample();
     Histogram latency = drive(options.duration(), true);
+    ResourceUse.Sample after = use.sample();
     Result ledger = report(latency);
+    ResourceUse.print(before, after, outcomes.getOrDefault("posted", new LongAdder()).sum());
     if (options.plot() != null) {
       LatencyPlot.write(latency, Path.of(options.plot()), "ledger: " + options.describe());
       System.out.println("latency plot written to " + options.plot());

@@ -7,11 +7,11 @@ import java.util.TreeMap;
 
 /** The command line of `./ledger bench`, checked before anything runs. */
 record Options(String url, int accounts, int concurrency, Duration duration, Duration warmup, boolean hot, int batch,
-    double rate, String plot, boolean comparePostgres) {
+    double rate, String plot, boolean comparePostgres, String cassandra, String keyspace) {
 
   private static final Set<String> FLAGS = Set.of("hot", "compare-postgres");
   private static final Set<String> VALUES =
-      Set.of("url", "accounts", "concurrency", "duration", "warmup", "batch", "rate", "plot");
+      Set.of("url", "accounts", "concurrency", "duration", "warmup", "batch", "rate", "plot", "cassandra", "keyspace");
 
   static Options parse(String[] args) {
     Map<String, String> given = new TreeMap<>();
@@ -29,7 +29,8 @@ record Options(String url, int accounts, int concurrency, Duration duration, Dur
         number(given, "accounts", 10_000), number(given, "concurrency", 100),
         Duration.ofSeconds(number(given, "duration", 30)), Duration.ofSeconds(number(given, "warmup", 10)),
         given.containsKey("hot"), number(given, "batch", 1), Double.parseDouble(given.getOrDefault("rate", "0")),
-        given.get("plot"), given.containsKey("compare-postgres"));
+        given.get("plot"), given.containsKey("compare-postgres"), given.getOrDefault("cassandra", "127.0.0.1:9042"),
+        given.getOrDefault("keyspace", "ledger"));
     if (o.accounts < 2 || o.concurrency < 1 || o.duration.isZero() || o.warmup.isNegative()) {
       throw new IllegalArgumentException("need --accounts >= 2, --concurrency >= 1, --duration >= 1, --warmup >= 0");
     }
