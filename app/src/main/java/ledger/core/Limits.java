@@ -2,7 +2,7 @@ package ledger.core;
 
 import com.typesafe.config.Config;
 
-/** The configured bounds on input (DESIGN.md "Limits"), read once from {@code ledger.limits}. */
+/** The configured bounds on input (docs/design.md "Limits"), read once from {@code ledger.limits}. */
 public record Limits(int metadataKeysMax, int metadataKeyLengthMax,
                      int metadataValueLengthMax, long requestBodyBytesMax, int legsMax, int batchTransfersMax,
                      long pendingTimeoutSecondsDefault, long pendingTimeoutSecondsMax) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import ledger.account.Account;
 
-/** The API.md "Account" object. Field names and order are part of the contract. */
+/** The docs/api.md "Account" object. Field names and order are part of the contract. */
 public final class AccountJson {
   private AccountJson() {}
 

@@ -17,7 +17,7 @@ import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.LimitChange;
 import ledger.account.AccountSpec;
 
-/** The accounts part of API.md (command side). Routes only translate; entities decide. */
+/** The accounts part of docs/api.md (command side). Routes only translate; entities decide. */
 public final class AccountRoutes extends RouteSupport {
   private static final Set<String> CREATE_FIELDS = Set.of("id", "currency", "min_balance", "max_balance", "metadata");
   private static final Set<String> UPDATE_FIELDS = Set.of("min_balance", "max_balance", "metadata");

@@ -18,7 +18,7 @@ import ledger.query.QueryStore;
 import ledger.query.VersionWait;
 import ledger.recon.ReconEngine;
 
-/** The whole HTTP API: every route, with rejections and failures answered as API.md errors. */
+/** The whole HTTP API: every route, with rejections and failures answered as docs/api.md errors. */
 public final class HttpApi extends AllDirectives {
   private final AccountRoutes accounts;
   private final TransferRoutes transfers;
@@ -56,7 +56,7 @@ public final class HttpApi extends AllDirectives {
   /** Every answer, errors included, counted by method, route template and status. */
   private Route countRequests(java.util.function.Supplier<Route> inner) {
     return extractRequest(request -> mapResponse(response -> {
-      metrics.httpRequests.labels(request.method().value(), RequestMetrics.route(request.getUri().path()),
+      metrics.httpRequests.labels(request.method().value(), ApiRoute.template(request.getUri().path()),
           Integer.toString(response.status().intValue())).inc();
       return response;
     }, inner));

@@ -5,7 +5,9 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpCharsets;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.server.Route;
 import java.time.Duration;
 import java.util.Map;
@@ -15,9 +17,13 @@ import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
 import ledger.recon.ReconEngine;
 
-/** Operations: GET /recon, POST /recon/run, GET /metrics. */
+/** Operations: GET /recon, POST /recon/run, GET /metrics, GET /openapi.yaml. */
 public final class OpsRoutes extends RouteSupport {
   private static final ContentType.NonBinary PROMETHEUS = ContentTypes.TEXT_PLAIN_UTF8;
+  private static final ContentType.WithFixedCharset YAML =
+      MediaTypes.applicationWithFixedCharset("yaml", HttpCharsets.UTF_8).toContentType();
+  /** The API's OpenAPI description (src/main/resources/openapi.yaml), served as it is. */
+  private static final byte[] OPENAPI = openApi();
 
   private final ActorSystem<?> system;
   private final ActorRef<ReconEngine.Command> recon;
@@ -38,9 +44,21 @@ public final class OpsRoutes extends RouteSupport {
     return concat(
         path("metrics", () -> get(() -> complete(HttpResponse.create()
             .withEntity(PROMETHEUS, Metrics.get(system).scrape())))),
+        path("openapi.yaml", () -> get(() -> complete(HttpResponse.create().withEntity(YAML, OPENAPI)))),
         pathPrefix("recon", () -> concat(
             pathEnd(() -> get(() -> withRecon(() -> completeSafely(latest())))),
             path("run", () -> post(() -> parameterMap(params -> withRecon(() -> run(params))))))));
+  }
+
+  private static byte[] openApi() {
+    try (var in = OpsRoutes.class.getResourceAsStream("/openapi.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("openapi.yaml is missing from the classpath");
+      }
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private Route withRecon(java.util.function.Supplier<Route> inner) {

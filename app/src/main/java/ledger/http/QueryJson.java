@@ -12,7 +12,7 @@ import ledger.recon.ReconReport;
 final class QueryJson {
   private QueryJson() {}
 
-  /** The API.md Account object, from the query side's row (same fields, same order). */
+  /** The docs/api.md Account object, from the query side's row (same fields, same order). */
   static ObjectNode account(AccountRow a) {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("id", a.id());

@@ -29,7 +29,7 @@ import ledger.query.QueryStore;
 import ledger.query.VersionWait;
 
 /**
- * The query side of API.md (eventually consistent, from the projection's tables). A
+ * The query side of docs/api.md (eventually consistent, from the projection's tables). A
  * {@code min_version} makes a per-account query wait, bounded ({@link VersionWait}), for the
  * query side to reach that version of the account, then answer {@code 503 data_not_ready} with
  * the version it has.

@@ -8,7 +8,7 @@ import java.util.TreeMap;
 import ledger.transfer.Leg;
 import ledger.transfer.Transfer;
 
-/** The API.md "Transfer" object. */
+/** The docs/api.md "Transfer" object. */
 final class TransferJson {
   private TransferJson() {}
 

@@ -9,7 +9,7 @@ import ledger.core.ResultCode;
 import ledger.transfer.Leg;
 import ledger.transfer.TransferRequest;
 
-/** Reads and validates one transfer of API.md (one-leg or multi-leg form); throws {@link ApiError}. */
+/** Reads and validates one transfer of docs/api.md (one-leg or multi-leg form); throws {@link ApiError}. */
 final class TransferParser {
   private static final Set<String> LEG_FIELDS = Set.of("debit_account_id", "credit_account_id", "amount", "currency");
   private static final Set<String> ONE_LEG_FIELDS = Set.of("id", "debit_account_id", "credit_account_id", "amount",

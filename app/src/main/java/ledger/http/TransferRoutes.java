@@ -25,7 +25,7 @@ import ledger.metrics.Metrics;
 import ledger.transfer.Transfer;
 import ledger.transfer.TransferEntity;
 
-/** The transfers part of API.md. Routes only translate; the coordinator decides. */
+/** The transfers part of docs/api.md. Routes only translate; the coordinator decides. */
 public final class TransferRoutes extends RouteSupport {
   private static final Set<String> BATCH_FIELDS = Set.of("transfers");
   private static final Set<String> POST_FIELDS = Set.of("amount");

@@ -41,8 +41,8 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
- * Every transfer endpoint and every error code of API.md "Transfers" (and the README decisions
- * where API.md is silent), over a real socket to a real node (in-memory journal). Balances are
+ * Every transfer endpoint and every error code of docs/api.md "Transfers" (and the README decisions
+ * where docs/api.md is silent), over a real socket to a real node (in-memory journal). Balances are
  * checked exactly on the accounts (the post to the accounts is asynchronous: they are polled
  * until their counters settle); every refusal is checked to have persisted nothing.
  */
@@ -173,7 +173,7 @@ public class TransferRoutesTest {
     assertNotPersisted(transferId);
   }
 
-  /** The exact field set of API.md's Transfer, and the shape of its times. */
+  /** The exact field set of docs/api.md's Transfer, and the shape of its times. */
   private static void assertTransferShape(JsonNode t) {
     assertEquals(t.toString(), new TreeSet<>(TRANSFER_FIELDS), fieldNames(t));
     assertTrue(t.toString(), t.get("created_at").asText().matches(TIME));

@@ -74,7 +74,7 @@ public final class TestHttp {
 
   private HttpRequest.Builder request(String path, String method, String body, String contentType) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
-        .method(method, HttpRequest.BodyPublishers.ofString(body));
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     return contentType == null ? b : b.header("Content-Type", contentType);
   }
 }

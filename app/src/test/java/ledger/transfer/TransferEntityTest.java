@@ -44,7 +44,7 @@ import org.junit.ClassRule;
 import org.junit.Test;
 
 /**
- * The coordinator of the transfer protocol (DESIGN.md "The transfer protocol"), driven message by
+ * The coordinator of the transfer protocol (docs/design.md "The transfer protocol"), driven message by
  * message: one TestProbe stands in for each account and answers the Prepare it receives through
  * the coordinator's own adapter; the clock is fixed and moved by hand. Commands, events, state and
  * immediate replies are checked for serialization by the test kit.

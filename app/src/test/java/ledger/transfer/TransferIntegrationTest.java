@@ -32,7 +32,7 @@ import org.junit.Test;
  * accounts while the node is restarted in the middle; every client retries an unknown outcome
  * with the same id. Afterwards the books balance exactly (S1), no account breaks its limit
  * (S4), and every transfer a client saw acknowledged is reflected exactly once (S3, S5).
- * Also counts the journal writes of one-leg transfers against the DESIGN.md budget.
+ * Also counts the journal writes of one-leg transfers against the docs/design.md budget.
  */
 public class TransferIntegrationTest {
   private static final String KEYSPACE = "it_transfers";
@@ -149,7 +149,7 @@ public class TransferIntegrationTest {
   }
 
   /**
-   * DESIGN.md budget: a one-leg transfer costs 5 journal writes (2 prepares, decision, 2 posts).
+   * docs/design.md budget: a one-leg transfer costs 5 journal writes (2 prepares, decision, 2 posts).
    * Only the 4 account events are tagged for the read side: the coordinator's journal has no
    * events-by-tag, so its decision costs no tag-view write.
    */

@@ -588,7 +588,7 @@ public class TransferSimulationTest {
     }
   }
 
-  // ---- the reference model: the rules of DESIGN.md, written independently ---------------
+  // ---- the reference model: the rules of docs/design.md, written independently ---------------
 
   static final class MAccount {
     final String id;
