@@ -75,26 +75,40 @@ public final class ProjectionWatch {
     System.out.println();
     Sample first = sample();
     Sample previous = first;
+    Sample activeFrom = null;
+    Sample activeTo = null;
     long end = first.nanos() + Duration.ofSeconds(durationSeconds).toNanos();
     while (System.nanoTime() < end) {
       Thread.sleep(intervalSeconds * 1000L);
       Sample now = sample();
       double seconds = (now.nanos() - previous.nanos()) / 1e9;
-      System.out.printf("%8.0f %12.0f %9.2fs %9.2fs", (now.nanos() - first.nanos()) / 1e9,
-          (now.projected() - previous.projected()) / seconds, now.lastLagMax(), now.p99Max());
+      double projected = now.projected() - previous.projected();
+      System.out.printf("%8.0f %12.0f %9.2fs %9.2fs", (now.nanos() - first.nanos()) / 1e9, projected / seconds,
+          now.lastLagMax(), now.p99Max());
       for (String t : TABLES) {
         System.out.printf(" %12.0f", (now.writes().get(t) - previous.writes().get(t)) / seconds);
       }
       System.out.println();
+      boolean idleAfterWork = projected == 0 && activeTo != null;
+      if (projected > 0) {
+        activeFrom = activeFrom == null ? previous : activeFrom;
+        activeTo = now;
+      }
       previous = now;
-      if (untilLag > 0 && now.lastLagMax() < untilLag && now.projected() > first.projected()) {
+      // Caught up: the latest event is fresh, or nothing was left to project (its lag then stays
+      // at the last event's, however old).
+      if (untilLag > 0 && activeTo != null && (now.lastLagMax() < untilLag || idleAfterWork)) {
         break;
       }
     }
-    double seconds = (previous.nanos() - first.nanos()) / 1e9;
-    System.out.printf("%.0f events projected in %.0f s: %.0f events/s; worst latest lag at the end %.2f s%n",
-        previous.projected() - first.projected(), seconds, (previous.projected() - first.projected()) / seconds,
-        previous.lastLagMax());
+    if (activeTo == null) {
+      System.out.println("nothing was projected");
+      return;
+    }
+    double seconds = (activeTo.nanos() - activeFrom.nanos()) / 1e9;
+    double events = activeTo.projected() - activeFrom.projected();
+    System.out.printf("%.0f events projected in %.0f s of work: %.0f events/s; latest lag at the end %.2f s%n",
+        events, seconds, events / seconds, activeTo.lastLagMax());
   }
 
   private Sample sample() throws Exception {
