@@ -2,10 +2,12 @@ package ledger.http;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,9 +35,14 @@ public final class JsonRequest {
     this.limits = limits;
   }
 
-  /** Parses a body: strict JSON (no duplicate keys, nothing after the value). */
-  public static JsonNode readTree(String text) {
+  /**
+   * Parses a body: strict JSON (no duplicate keys, nothing after the value), after a streaming
+   * scan (linear in its length) has checked its nesting depth and the length of every number
+   * and string against the limits.
+   */
+  public static JsonNode readTree(String text, Limits limits) {
     try {
+      scan(text, limits);
       JsonNode node = MAPPER.readTree(text);
       if (node == null || node.isMissingNode()) {
         throw new ApiError(ResultCode.MALFORMED_JSON, "a JSON request body is required");
@@ -43,6 +50,37 @@ public final class JsonRequest {
       return node;
     } catch (JsonProcessingException e) {
       throw new ApiError(ResultCode.MALFORMED_JSON, "request body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ApiError(ResultCode.MALFORMED_JSON, "request body is not valid JSON");
+    }
+  }
+
+  private static void scan(String text, Limits limits) throws IOException {
+    try (JsonParser p = MAPPER.getFactory().createParser(text)) {
+      int depth = 0;
+      for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+        switch (t) {
+          case START_OBJECT, START_ARRAY -> {
+            if (++depth > limits.jsonDepthMax()) {
+              throw new ApiError(ResultCode.MALFORMED_JSON, "JSON nested deeper than " + limits.jsonDepthMax());
+            }
+          }
+          case END_OBJECT, END_ARRAY -> depth--;
+          case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+            if (p.getTextLength() > limits.jsonNumberLengthMax()) {
+              throw new ApiError(ResultCode.MALFORMED_JSON, "a JSON number longer than "
+                  + limits.jsonNumberLengthMax() + " characters");
+            }
+          }
+          case VALUE_STRING, FIELD_NAME -> {
+            if (p.getTextLength() > limits.jsonStringLengthMax()) {
+              throw new ApiError(ResultCode.MALFORMED_JSON, "a JSON string longer than "
+                  + limits.jsonStringLengthMax() + " characters");
+            }
+          }
+          default -> { }
+        }
+      }
     }
   }
 

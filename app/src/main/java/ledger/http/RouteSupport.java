@@ -61,7 +61,7 @@ abstract class RouteSupport extends AllDirectives {
           .withSizeLimit(max)
           .toStrict(settings.askTimeout().toMillis(), mat)
           .thenCompose((HttpEntity.Strict strict) ->
-              handler.apply(JsonRequest.readTree(strict.getData().utf8String())));
+              handler.apply(JsonRequest.readTree(strict.getData().utf8String(), settings.limits())));
       return completeSafely(response);
     }));
   }

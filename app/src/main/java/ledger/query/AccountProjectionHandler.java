@@ -115,6 +115,11 @@ public final class AccountProjectionHandler extends Handler<List<EventEnvelope<E
     });
   }
 
+  /**
+   * Remembered, or read from the listing row. Always known before a run is written: a run that
+   * held and released a leg writes no pending-leg row for it, which is right only if the leg's
+   * hold was not written before (a redelivered run must start past the projected version).
+   */
   private CompletionStage<Long> projectedVersion(String accountId) {
     Long known = projected.get(accountId);
     return known != null ? CompletableFuture.completedFuture(known) : store.projectedVersion(accountId);

@@ -109,7 +109,13 @@ public final class AccountRows {
   private final class Run {
     private final String id;
     private final List<QueryStore.RowWrite> rows = new ArrayList<>();
-    /** Pending-leg rows of legs held in this run and not (yet) released in it, by transfer. */
+    /**
+     * Pending-leg rows of legs held in this run and not (yet) released in it, by transfer. A leg
+     * released in the run writes neither row: the caller starts a run past what is written. (A
+     * batch that was written but whose listing write failed is written again, from the same
+     * version, possibly with its release in the same run: its pending-leg row then stays, for
+     * a leg no longer pending; the recon engine skips such rows.)
+     */
     private final Map<String, QueryStore.RowWrite> held = new LinkedHashMap<>();
     private final Map<String, Object> listing = new HashMap<>();
     private QueryStore.RowWrite totals;

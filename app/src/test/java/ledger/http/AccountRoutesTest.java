@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import ledger.LedgerNode;
@@ -203,6 +204,30 @@ public class AccountRoutesTest {
       assertError(http.post("/accounts", bad), 400, ResultCode.MALFORMED_JSON);
     }
     assertNotCreated(id);
+  }
+
+  /** A body that would cost seconds or a deep recursion to parse is refused by a linear scan first. */
+  @Test
+  public void bodiesTooDeepOrWithHugeNumbersOrStringsAreRefusedBeforeParsing() {
+    String id = newId();
+    Map<String, String> bodies = Map.of(
+        "{\"id\":\"" + id + "\",\"currency\":\"USD\",\"min_balance\":" + "9".repeat(500_000) + "}",
+        "a JSON number longer than 32 characters",
+        "{\"id\":\"" + id + "\",\"currency\":\"USD\",\"metadata\":" + "[".repeat(300_000) + "]".repeat(300_000) + "}",
+        "JSON nested deeper than 16",
+        "{\"id\":\"" + id + "\",\"currency\":\"USD\",\"metadata\":{\"k\":\"" + "v".repeat(5000) + "\"}}",
+        "a JSON string longer than 4096 characters");
+    bodies.forEach((body, message) -> {
+      Response r = http.post("/accounts", body);
+      assertError(r, 400, ResultCode.MALFORMED_JSON);
+      assertTrue(r.body(), r.json().get("error").get("message").asText().contains(message));
+    });
+    assertNotCreated(id);
+    // At the limits: 16 levels (the body, metadata, 14 arrays) and a 32-character number still
+    // parse (and then fail as fields).
+    String deep = "[".repeat(14) + "]".repeat(14);
+    assertError(create(id, ",\"metadata\":{\"k\":" + deep + "}"), 400, ResultCode.INVALID_METADATA);
+    assertError(create(id, ",\"min_balance\":" + "1".repeat(32)), 400, ResultCode.INVALID_LIMIT);
   }
 
   @Test
