@@ -81,6 +81,7 @@ public final class ProjectionWatch {
     while (System.nanoTime() < end) {
       Thread.sleep(intervalSeconds * 1000L);
       Sample now = sample();
+      Sample prev = previous;
       double seconds = (now.nanos() - previous.nanos()) / 1e9;
       double projected = now.projected() - previous.projected();
       System.out.printf("%8.0f %12.0f %9.2fs %9.2fs", (now.nanos() - first.nanos()) / 1e9, projected / seconds,
@@ -89,8 +90,11 @@ public final class ProjectionWatch {
         System.out.printf(" %12.0f", (now.writes().get(t) - previous.writes().get(t)) / seconds);
       }
       System.out.println();
-      boolean idleAfterWork = projected == 0 && activeTo != null;
-      if (projected > 0) {
+      // A group is counted when it is done, which can take longer than an interval: rows written
+      // count as work too.
+      boolean working = projected > 0 || TABLES.stream().anyMatch(t -> now.writes().get(t) > prev.writes().get(t));
+      boolean idleAfterWork = !working && activeTo != null;
+      if (working) {
         activeFrom = activeFrom == null ? previous : activeFrom;
         activeTo = now;
       }
