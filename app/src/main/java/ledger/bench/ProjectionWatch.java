@@ -101,7 +101,8 @@ public final class ProjectionWatch {
       previous = now;
       // Caught up: the latest event is fresh, or nothing was left to project (its lag then stays
       // at the last event's, however old).
-      if (untilLag > 0 && activeTo != null && (now.lastLagMax() < untilLag || idleAfterWork)) {
+      boolean fresh = now.projected() > first.projected() && now.lastLagMax() < untilLag;
+      if (untilLag > 0 && activeTo != null && (fresh || idleAfterWork)) {
         break;
       }
     }
