@@ -1,8 +1,5 @@
 package ledger.bench;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,12 +33,12 @@ public final class ProjectionWatch {
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String url;
-  private final CqlSession cql;
+  private final CassandraCounters counters;
   private final String keyspace;
 
-  private ProjectionWatch(String url, CqlSession cql, String keyspace) {
+  private ProjectionWatch(String url, CassandraCounters counters, String keyspace) {
     this.url = url;
-    this.cql = cql;
+    this.counters = counters;
     this.keyspace = keyspace;
   }
 
@@ -59,10 +56,8 @@ public final class ProjectionWatch {
       }
       o.put(key, args[++i]);
     }
-    String[] hostPort = o.get("cassandra").split(":");
-    try (CqlSession cql = CqlSession.builder().withLocalDatacenter("datacenter1")
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]))).build()) {
-      new ProjectionWatch(o.get("url"), cql, o.get("keyspace")).run(Integer.parseInt(o.get("interval")),
+    try (CassandraCounters counters = new CassandraCounters(o.get("cassandra"))) {
+      new ProjectionWatch(o.get("url"), counters, o.get("keyspace")).run(Integer.parseInt(o.get("interval")),
           Integer.parseInt(o.get("duration")), Double.parseDouble(o.get("until-lag")));
     }
   }
@@ -120,13 +115,9 @@ public final class ProjectionWatch {
     HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/metrics"))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     String text = r.body();
+    Map<String, Long> all = counters.writes(keyspace);
     Map<String, Long> writes = new TreeMap<>();
-    for (String t : TABLES) {
-      Row row = cql.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
-          "SELECT count FROM system_views.local_write_latency WHERE keyspace_name = ? AND table_name = ?",
-          keyspace, t)).one();
-      writes.put(t, row == null ? 0L : row.getLong("count"));
-    }
+    TABLES.forEach(t -> writes.put(t, all.getOrDefault(t, 0L)));
     return new Sample(System.nanoTime(), sum(COUNT, text), max(LAST, text), max(P99, text), writes);
   }
 

@@ -1,10 +1,6 @@
 package ledger.bench;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,20 +75,13 @@ final class ResourceUse {
   }
 
   private long[] cassandraOps() {
-    String[] hostPort = cassandra.split(":");
-    try (CqlSession cql = CqlSession.builder().withLocalDatacenter("datacenter1")
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]))).build()) {
-      return new long[] {count(cql, "local_read_latency"), count(cql, "local_write_latency")};
+    try (CassandraCounters counters = new CassandraCounters(cassandra)) {
+      return new long[] {sum(counters.reads(keyspace)), sum(counters.writes(keyspace))};
     }
   }
 
-  private long count(CqlSession cql, String table) {
-    long total = 0;
-    for (Row r : cql.execute(SimpleStatement.newInstance("SELECT count FROM system_views." + table
-        + " WHERE keyspace_name = ?", keyspace))) {
-      total += r.getLong("count");
-    }
-    return total;
+  private static long sum(java.util.Map<String, Long> byTable) {
+    return byTable.values().stream().mapToLong(Long::longValue).sum();
   }
 
   private static List<Long> pids(String commandPart) {

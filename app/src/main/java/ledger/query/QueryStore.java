@@ -418,7 +418,8 @@ public final class QueryStore {
     return r.isNull(column) ? null : r.getLong(column);
   }
 
-  static Instant millis(Instant t) {
+  /** A time as Cassandra stores it: to the millisecond. */
+  public static Instant millis(Instant t) {
     return t == null ? null : t.truncatedTo(ChronoUnit.MILLIS);
   }
 }

@@ -6,7 +6,6 @@ import akka.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import akka.persistence.query.PersistenceQuery;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -265,7 +264,7 @@ final class ReconRun {
   /** The statement stores times to the millisecond, as Cassandra does. */
   private static Entry toMillis(Entry e) {
     return new Entry(e.accountId(), e.version(), e.side(), e.transferId(), e.amount(), e.status(), e.debitsPosted(),
-        e.creditsPosted(), e.debitsPending(), e.creditsPending(), e.at().truncatedTo(ChronoUnit.MILLIS));
+        e.creditsPosted(), e.debitsPending(), e.creditsPending(), QueryStore.millis(e.at()));
   }
 
   private static AccountRow rowOf(Account a) {
