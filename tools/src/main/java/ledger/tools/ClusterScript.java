@@ -1,4 +1,4 @@
-package ledger.bench;
+package ledger.tools;
 
 import java.io.IOException;
 

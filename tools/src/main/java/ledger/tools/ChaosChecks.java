@@ -1,7 +1,7 @@
-package ledger.bench;
+package ledger.tools;
 
-import static ledger.bench.HttpSupport.parallel;
-import static ledger.bench.HttpSupport.sleep;
+import static ledger.tools.LedgerClient.parallel;
+import static ledger.tools.LedgerClient.sleep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
@@ -10,11 +10,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import ledger.bench.Chaos.Account;
-import ledger.bench.Chaos.Check;
-import ledger.bench.Chaos.Leg;
-import ledger.bench.Chaos.Plan;
-import ledger.bench.Chaos.Sent;
+import ledger.tools.Chaos.Account;
+import ledger.tools.Chaos.Check;
+import ledger.tools.Chaos.Leg;
+import ledger.tools.Chaos.Plan;
+import ledger.tools.Chaos.Sent;
 
 /**
  * The books of a chaos run, proved from the client's recorded answers alone (the model) against
@@ -79,7 +79,7 @@ final class ChaosChecks {
     try {
       return reader.read("/transfers/" + id);
     } catch (Exception e) {
-      return HttpSupport.JSON.createObjectNode().put("status", "unreadable: " + e.getMessage());
+      return LedgerClient.JSON.createObjectNode().put("status", "unreadable: " + e.getMessage());
     }
   }
 

@@ -1,4 +1,4 @@
-package ledger.bench;
+package ledger.tools;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

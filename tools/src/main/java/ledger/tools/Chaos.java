@@ -1,9 +1,9 @@
-package ledger.bench;
+package ledger.tools;
 
-import static ledger.bench.HttpSupport.JSON;
-import static ledger.bench.HttpSupport.errorCode;
-import static ledger.bench.HttpSupport.parallel;
-import static ledger.bench.HttpSupport.sleep;
+import static ledger.tools.LedgerClient.JSON;
+import static ledger.tools.LedgerClient.errorCode;
+import static ledger.tools.LedgerClient.parallel;
+import static ledger.tools.LedgerClient.sleep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,8 +28,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The chaos bank test, after Jepsen's bank workload and Auticuro's zero-sum chaos scenarios:
@@ -49,7 +48,7 @@ import java.util.regex.Pattern;
 public final class Chaos {
   static final String USAGE = """
       usage: ./ledger chaos [--duration 10m] [--accounts 12] [--clients 16] [--seed S]
-                            [--pause 5s-30s] [--down 2s-10s]""";
+                            [--pause 5s-30s] [--down 2s-10s] [--key API_KEY]""";
   static final String HELP = """
         --duration D      how long the clients and the faults run (90s, 10m, 1h; a bare number is seconds)
         --accounts N      regular accounts (>= 6), two currencies, mixed limits, plus one operator per currency
@@ -57,6 +56,7 @@ public final class Chaos {
         --seed S          the seed to replay a run's choices (printed at the start)
         --pause MIN-MAX   time between a node being ready again and the next kill
         --down MIN-MAX    how long a killed node stays down before it is started again
+        --key API_KEY     the API key to send (default: the environment's LEDGER_API_KEY)
       Nodes are killed and started with ./ledger cluster kill I / start I; start waits until ready.
       Exit code 0 when every check holds, 1 when one fails.""";
 
@@ -66,12 +66,12 @@ public final class Chaos {
   private static final int SETTLE_ATTEMPTS = 240;
 
   /**
-   * What to run against: node base URLs, regular accounts, client threads, how long, the pause
+   * What to run against: node base URLs, the API key to send (null for none), regular accounts, client threads, how long, the pause
    * between faults and how long a killed node stays down (each drawn between min and max). The
    * clients go on past {@code duration} until {@code minKills} kills have been injected: a node
    * restart takes 20-40 s on a loaded box, so a short run could otherwise prove little.
    */
-  public record Settings(List<String> nodes, int accounts, int clients, Duration duration, Duration pauseMin,
+  public record Settings(List<String> nodes, String key, int accounts, int clients, Duration duration, Duration pauseMin,
                          Duration pauseMax, Duration downMin, Duration downMax, int minKills, long seed) {
     public Settings {
       if (nodes.size() < 3 || accounts < 6 || clients < 1) {
@@ -198,7 +198,7 @@ public final class Chaos {
   private final Settings settings;
   private final Nodes control;
   private final String run = "x" + Long.toString(System.currentTimeMillis(), 36);
-  private final HttpSupport http = new HttpSupport(Duration.ofSeconds(2));
+  private final LedgerClient http;
   private final List<Account> accounts = new ArrayList<>();
   private final Map<String, List<Integer>> regularByCurrency = new TreeMap<>();
   private final Map<String, Integer> operatorOf = new TreeMap<>();
@@ -212,6 +212,7 @@ public final class Chaos {
   private Chaos(Settings settings, Nodes control) {
     this.settings = settings;
     this.control = control;
+    this.http = new LedgerClient(settings.key(), Duration.ofSeconds(2));
     this.live = new boolean[settings.nodes().size()];
     java.util.Arrays.fill(live, true);
   }
@@ -683,14 +684,16 @@ public final class Chaos {
 
   /** {@code ./ledger chaos}: against the cluster of {@code ./ledger cluster up}. */
   public static void main(String[] args) throws Exception {
-    if (List.of(args).contains("--help")) {
-      System.out.println(USAGE);
-      System.out.println(HELP);
-      return;
-    }
     Settings settings;
     try {
-      settings = parse(args);
+      CommandLine given = CommandLine.parse(args, Set.of("nodes", "duration", "accounts", "clients", "seed", "pause",
+          "down"), Set.of());
+      if (given.flag("help")) {
+        System.out.println(USAGE);
+        System.out.println(HELP);
+        return;
+      }
+      settings = settings(given);
     } catch (IllegalArgumentException e) {
       System.err.println("chaos: " + e.getMessage());
       System.err.println(USAGE);
@@ -701,57 +704,12 @@ public final class Chaos {
     System.exit(result.ok() ? 0 : 1);
   }
 
-  static Settings parse(String[] args) {
-    Map<String, String> opts = new TreeMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String key = args[i].replaceFirst("^--", "");
-      if (!List.of("nodes", "duration", "accounts", "clients", "seed", "pause", "down").contains(key)
-          || i + 1 >= args.length) {
-        throw new IllegalArgumentException("unknown option or missing value: " + args[i]);
-      }
-      opts.put(key, args[++i]);
-    }
-    int size = Integer.parseInt(opts.getOrDefault("nodes", "3"));
-    List<String> nodes = new ArrayList<>();
-    for (int i = 1; i <= size; i++) {
-      nodes.add("http://127.0.0.1:" + (8080 + i));
-    }
-    Duration[] pause = range(opts.getOrDefault("pause", "5s-30s"));
-    Duration[] down = range(opts.getOrDefault("down", "2s-10s"));
-    try {
-      return new Settings(nodes, Integer.parseInt(opts.getOrDefault("accounts", "12")),
-          Integer.parseInt(opts.getOrDefault("clients", "16")), duration(opts.getOrDefault("duration", "10m")),
-          pause[0], pause[1], down[0], down[1], 0,
-          Long.parseLong(opts.getOrDefault("seed", Long.toString(System.nanoTime()))));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--accounts, --clients and --seed need whole numbers");
-    }
-  }
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
-
-  static Duration duration(String text) {
-    Matcher m = DURATION.matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException("not a duration: " + text + " (90s, 10m, 1h, 500ms)");
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "s" : m.group(2);
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofSeconds(n);
-    };
-  }
-
-  private static Duration[] range(String text) {
-    String[] parts = text.split("-", 2);
-    Duration lo = duration(parts[0]);
-    Duration hi = parts.length == 2 ? duration(parts[1]) : lo;
-    if (hi.compareTo(lo) < 0) {
-      throw new IllegalArgumentException("range " + text + ": MIN-MAX with MIN <= MAX");
-    }
-    return new Duration[] {lo, hi};
+  /** The node URLs come from ./ledger, the one place that knows the local cluster's addresses. */
+  static Settings settings(CommandLine given) {
+    Duration[] pause = given.range("pause", "5s-30s");
+    Duration[] down = given.range("down", "2s-10s");
+    return new Settings(given.list("nodes", List.of()), LedgerClient.key(given), given.whole("accounts", 12),
+        given.whole("clients", 16), given.duration("duration", "10m"), pause[0], pause[1], down[0], down[1], 0,
+        given.wholeLong("seed", System.nanoTime()));
   }
 }

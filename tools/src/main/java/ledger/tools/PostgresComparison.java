@@ -1,4 +1,4 @@
-package ledger.bench;
+package ledger.tools;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The PostgreSQL side of `--compare-postgres`: runs bench/postgres/run.sh (pgbench with the same
+ * The PostgreSQL side of `--compare-postgres`: runs tools/postgres/run.sh (pgbench with the same
  * accounts, concurrency, durations and hot/random shape against a throw-away local cluster) and
  * reads its RESULT line. The script installs nothing; it says what is missing.
  */
@@ -22,7 +22,7 @@ final class PostgresComparison {
 
   PostgresComparison(Options options) {
     this.options = options;
-    this.script = Path.of(System.getProperty("ledger.bench.postgres-script", "bench/postgres/run.sh"));
+    this.script = Path.of(System.getProperty("ledger.tools.postgres-script", "tools/postgres/run.sh"));
   }
 
   /** Checks PostgreSQL and pgbench are installed before a minute is spent on the ledger run. */

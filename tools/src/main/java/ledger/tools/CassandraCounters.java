@@ -1,4 +1,4 @@
-package ledger.bench;
+package ledger.tools;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;

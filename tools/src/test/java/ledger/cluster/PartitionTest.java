@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import ledger.bench.Recovery;
+import ledger.tools.Recovery;
 import ledger.cassandra.CassandraConnection;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Placement;
@@ -95,7 +95,7 @@ public class PartitionTest {
     long[] cutAt = new long[1];
     CompletableFuture<Long> exitedAt = cutOff.process().onExit().thenApply(p -> System.nanoTime());
     Recovery.Outcome outcome = Recovery.measure(
-        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), 40, 24,
+        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), null, 40, 24,
             Duration.ofSeconds(5), Duration.ofSeconds(90), SEED),
         Recovery.Fault.partition(2, () -> {
           cutAt[0] = System.nanoTime();

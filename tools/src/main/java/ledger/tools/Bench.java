@@ -1,11 +1,8 @@
-package ledger.bench;
+package ledger.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +38,8 @@ public final class Bench {
   static final String USAGE = """
       usage: ./ledger bench [--url http://127.0.0.1:8080] [--accounts 10000] [--concurrency 100]
                             [--duration 30] [--warmup 10] [--hot] [--batch N] [--rate R]
-                            [--plot latency.png] [--compare-postgres] [--cassandra H:P] [--keyspace K]""";
+                            [--plot latency.png] [--compare-postgres] [--cassandra H:P] [--keyspace K]
+                            [--key API_KEY]""";
   static final String HELP = """
         --accounts N        accounts to create and fund (each run creates new ones)
         --concurrency C     closed loop: C workers; open loop: at most C requests in flight
@@ -51,38 +49,44 @@ public final class Bench {
         --rate R            open loop: R transfers per second on a fixed schedule
         --plot FILE         write the latency percentile plot as a PNG
         --compare-postgres  then run the same shape with pgbench on a throw-away PostgreSQL
-                            (bench/postgres/run.sh) and print the ratio
+                            (tools/postgres/run.sh) and print the ratio
         --cassandra H:P     where to read Cassandra's per-table counters (127.0.0.1:9042)
-        --keyspace K        the ledger's keyspace there (ledger)""";
-  private static final ObjectMapper JSON = new ObjectMapper();
+        --keyspace K        the ledger's keyspace there (ledger)
+        --key API_KEY       the API key to send (default: the environment's LEDGER_API_KEY)""";
+  private static final ObjectMapper JSON = LedgerClient.JSON;
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final String METADATA = ",\"metadata\":{\"note\":\"" + "x".repeat(118) + "\"}";
 
   private final Options options;
   private final String run = Long.toString(System.currentTimeMillis(), 36);
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final LedgerClient client;
   private final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
 
-  private Bench(Options options) {
+  private Bench(Options options, LedgerClient client) {
     this.options = options;
+    this.client = client;
   }
 
   public static void main(String[] args) throws Exception {
-    if (java.util.Arrays.asList(args).contains("--help")) {
-      System.out.println(USAGE);
-      System.out.println(HELP);
-      return;
-    }
     Options options;
+    LedgerClient client;
     try {
-      options = Options.parse(args);
+      CommandLine given = Options.commandLine(args);
+      if (given.flag("help")) {
+        System.out.println(USAGE);
+        System.out.println(HELP);
+        return;
+      }
+      options = Options.of(given);
+      client = new LedgerClient(LedgerClient.key(given));
     } catch (IllegalArgumentException e) {
       System.err.println("bench: " + e.getMessage());
       System.err.println(USAGE);
       System.exit(2);
       return;
     }
-    System.exit(new Bench(options).runAll());
+    System.exit(new Bench(options, client).runAll());
   }
 
   private int runAll() throws Exception {
@@ -130,10 +134,10 @@ public final class Bench {
 
   private void setUp() throws Exception {
     post("/accounts", "{\"id\":\"" + operator() + "\",\"currency\":\"USD\",\"min_balance\":null}");
-    parallel(options.accounts(), i -> post("/accounts", "{\"id\":\"" + account(i) + "\",\"currency\":\"USD\"}"));
+    LedgerClient.parallel(options.accounts(), i -> post("/accounts", "{\"id\":\"" + account(i) + "\",\"currency\":\"USD\"}"));
     // 16 accounts per funding transfer (one leg each, all debiting the operator): the operator
     // is a hot account, so fewer, wider transfers fund 10,000 accounts in seconds.
-    parallel((options.accounts() + 15) / 16, i -> fund(i * 16, Math.min(options.accounts(), i * 16 + 16)));
+    LedgerClient.parallel((options.accounts() + 15) / 16, i -> fund(i * 16, Math.min(options.accounts(), i * 16 + 16)));
     System.out.printf("created and funded %d accounts%n", options.accounts());
   }
 
@@ -229,7 +233,7 @@ public final class Bench {
   /** One transfer per request: "posted", or "<status> <code>", or "unknown" after 50 unknown outcomes. */
   private String single() {
     HttpResponse<String> r = postTransfer("/transfers", transferJson(run + "-" + sequence.incrementAndGet()));
-    return r == null ? "unknown" : r.statusCode() / 100 == 2 ? "posted" : r.statusCode() + " " + errorCode(r.body());
+    return r == null ? "unknown" : r.statusCode() / 100 == 2 ? "posted" : r.statusCode() + " " + LedgerClient.errorCode(r.body());
   }
 
   /**
@@ -245,7 +249,7 @@ public final class Bench {
     for (int attempt = 0; attempt < 20 && !pending.isEmpty(); attempt++) {
       HttpResponse<String> r = postTransfer("/transfers/batch", "{\"transfers\":[" + String.join(",", pending) + "]}");
       if (r == null || r.statusCode() != 200) {
-        String outcome = r == null ? "unknown" : r.statusCode() + " " + errorCode(r.body());
+        String outcome = r == null ? "unknown" : r.statusCode() + " " + LedgerClient.errorCode(r.body());
         pending.forEach(t -> results.add(outcome));
         return results;
       }
@@ -272,28 +276,9 @@ public final class Bench {
     return results;
   }
 
-  private static String errorCode(String body) {
-    try {
-      return JSON.readTree(body).path("error").path("code").asText();
-    } catch (IOException e) {
-      return "?";
-    }
-  }
-
-  /** Posts a transfer (or batch); retries an unknown outcome (503, I/O error) with the same body. */
+  /** Posts a transfer (or batch); an unknown outcome (503, I/O error) is sent again with the same body. */
   private HttpResponse<String> postTransfer(String path, String body) {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      try {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(options.url() + path))
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
-        if (r.statusCode() != 503) {
-          return r;
-        }
-      } catch (IOException e) {
-        // unknown outcome: retry with the same ids
-      }
-    }
-    return null;
+    return client.postUntilKnown(options.url(), path, body, TIMEOUT, 50, 0);
   }
 
   private Result report(Histogram h) {
@@ -347,7 +332,7 @@ public final class Bench {
   private JsonNode readAccount(String id) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
     while (true) {
-      HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(options.url() + "/accounts/" + id)).GET());
+      HttpResponse<String> r = client.send(options.url(), "/accounts/" + id, null, TIMEOUT);
       if (r.statusCode() == 200) {
         return JSON.readTree(r.body());
       }
@@ -359,38 +344,10 @@ public final class Bench {
   }
 
   private String post(String path, String body) throws IOException {
-    return send(HttpRequest.newBuilder(URI.create(options.url() + path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body))).body();
+    return client.send(options.url(), path, body, TIMEOUT).body();
   }
 
   private String get(String path) throws IOException {
-    return send(HttpRequest.newBuilder(URI.create(options.url() + path)).GET()).body();
-  }
-
-  private HttpResponse<String> send(HttpRequest.Builder request) throws IOException {
-    try {
-      return client.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
-  }
-
-  private interface Task {
-    Object run(int i) throws Exception;
-  }
-
-  private void parallel(int n, Task task) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(16, n));
-    List<Future<?>> all = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      int index = i;
-      all.add(pool.submit(() -> task.run(index)));
-    }
-    for (Future<?> f : all) {
-      f.get();
-    }
-    pool.shutdown();
-    pool.awaitTermination(1, TimeUnit.MINUTES);
+    return client.send(options.url(), path, null, TIMEOUT).body();
   }
 }

@@ -1,12 +1,10 @@
-package ledger.bench;
+package ledger.tools;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,7 +21,8 @@ import java.util.regex.Pattern;
 public final class ProjectionWatch {
   static final String USAGE = """
       usage: ./ledger lag --watch [--url http://127.0.0.1:8080] [--cassandra 127.0.0.1:9042]
-                                  [--interval 5] [--duration 300] [--until-lag SECONDS]""";
+                                  [--interval 5] [--duration 300] [--until-lag SECONDS]
+                                  [--keyspace ledger] [--key API_KEY]""";
   private static final Pattern COUNT = Pattern.compile("ledger_projection_lag_seconds_count\\{tag=\"[^\"]+\",} ([0-9.eE+]+)");
   private static final Pattern LAST = Pattern.compile("ledger_projection_last_lag_seconds\\{tag=\"[^\"]+\",} ([0-9.eE+-]+)");
   private static final Pattern P99 = Pattern.compile(
@@ -31,34 +30,39 @@ public final class ProjectionWatch {
   private static final List<String> TABLES =
       List.of("account_entries", "account_transfers", "account_list", "currency_accounts", "pending_legs");
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final LedgerClient client;
   private final String url;
   private final CassandraCounters counters;
   private final String keyspace;
 
-  private ProjectionWatch(String url, CassandraCounters counters, String keyspace) {
+  private ProjectionWatch(LedgerClient client, String url, CassandraCounters counters, String keyspace) {
+    this.client = client;
     this.url = url;
     this.counters = counters;
     this.keyspace = keyspace;
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = new TreeMap<>(Map.of("url", "http://127.0.0.1:8080", "cassandra", "127.0.0.1:9042",
-        "interval", "5", "duration", "300", "until-lag", "0", "keyspace", "ledger"));
-    for (int i = 0; i < args.length; i++) {
-      String key = args[i].replaceFirst("^--", "");
-      if (key.equals("watch")) {
-        continue;
+    CommandLine o;
+    try {
+      o = CommandLine.parse(args, Set.of("url", "cassandra", "keyspace", "interval", "duration", "until-lag"),
+          Set.of("watch"));
+      if (o.flag("help")) {
+        System.out.println(USAGE);
+        return;
       }
-      if (!o.containsKey(key) || i + 1 >= args.length) {
-        System.err.println(USAGE);
-        System.exit(2);
+      if (o.whole("interval", 5) < 1 || o.whole("duration", 300) < 1 || o.number("until-lag", 0) < 0) {
+        throw new IllegalArgumentException("need --interval >= 1, --duration >= 1, --until-lag >= 0");
       }
-      o.put(key, args[++i]);
+    } catch (IllegalArgumentException e) {
+      System.err.println("lag --watch: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+      return;
     }
-    try (CassandraCounters counters = new CassandraCounters(o.get("cassandra"))) {
-      new ProjectionWatch(o.get("url"), counters, o.get("keyspace")).run(Integer.parseInt(o.get("interval")),
-          Integer.parseInt(o.get("duration")), Double.parseDouble(o.get("until-lag")));
+    try (CassandraCounters counters = new CassandraCounters(o.text("cassandra", "127.0.0.1:9042"))) {
+      new ProjectionWatch(new LedgerClient(LedgerClient.key(o)), o.text("url", "http://127.0.0.1:8080"), counters,
+          o.text("keyspace", "ledger")).run(o.whole("interval", 5), o.whole("duration", 300), o.number("until-lag", 0));
     }
   }
 
@@ -112,8 +116,7 @@ public final class ProjectionWatch {
   }
 
   private Sample sample() throws Exception {
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/metrics"))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = client.send(url, "/metrics", null, Duration.ofSeconds(10));
     String text = r.body();
     Map<String, Long> all = counters.writes(keyspace);
     Map<String, Long> writes = new TreeMap<>();

@@ -4,8 +4,8 @@
 # against a throw-away PostgreSQL cluster on loopback, with PostgreSQL's default durability
 # (fsync on, synchronous_commit on). Installs nothing: it says what is missing.
 #
-#   bench/postgres/run.sh --check
-#   bench/postgres/run.sh --accounts N --concurrency C --duration S --warmup S [--hot] [--batch N] [--data DIR]
+#   tools/postgres/run.sh --check
+#   tools/postgres/run.sh --accounts N --concurrency C --duration S --warmup S [--hot] [--batch N] [--data DIR]
 #
 # --batch N: N transfers per transaction (the ledger's POST /transfers/batch); latency is per
 # transaction. Its updates take row locks in no global order, so concurrent batches can

@@ -1,14 +1,10 @@
-package ledger.bench;
+package ledger.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
@@ -21,27 +17,38 @@ import org.HdrHistogram.Histogram;
  * timestamp to query rows written, ledger_projection_lag_seconds, per tag).
  */
 public final class ProjectionLag {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String USAGE = "usage: ./ledger lag [--url http://127.0.0.1:8080] [--count 200] [--rate 10] [--key API_KEY]";
+  private static final ObjectMapper JSON = LedgerClient.JSON;
   private static final Pattern SERVER = Pattern.compile(
       "ledger_projection_lag_seconds\\{tag=\"([^\"]+)\",quantile=\"([0-9.]+)\",} ([0-9.eE+-]+|NaN)");
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final LedgerClient client;
   private final String url;
 
-  private ProjectionLag(String url) {
+  private ProjectionLag(LedgerClient client, String url) {
+    this.client = client;
     this.url = url;
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = new TreeMap<>(Map.of("url", "http://127.0.0.1:8080", "count", "200", "rate", "10"));
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      String key = args[i].replaceFirst("^--", "");
-      if (!o.containsKey(key)) {
-        throw new IllegalArgumentException("options: --url URL --count N --rate PER_SECOND");
+    CommandLine given;
+    try {
+      given = CommandLine.parse(args, Set.of("url", "count", "rate"), Set.of());
+      if (given.flag("help")) {
+        System.out.println(USAGE);
+        return;
       }
-      o.put(key, args[i + 1]);
+      if (given.whole("count", 200) < 1 || given.number("rate", 10) <= 0) {
+        throw new IllegalArgumentException("need --count >= 1 and --rate > 0");
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("lag: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+      return;
     }
-    new ProjectionLag(o.get("url")).run(Integer.parseInt(o.get("count")), Double.parseDouble(o.get("rate")));
+    new ProjectionLag(new LedgerClient(LedgerClient.key(given)), given.text("url", "http://127.0.0.1:8080"))
+        .run(given.whole("count", 200), given.number("rate", 10));
   }
 
   private void run(int count, double rate) throws Exception {
@@ -96,10 +103,7 @@ public final class ProjectionLag {
   }
 
   private JsonNode send(String method, String path, String body, int expect) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30));
-    b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-        : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-    HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = client.send(method, url, path, body, Duration.ofSeconds(30));
     if (expect > 0 && r.statusCode() != expect) {
       throw new IllegalStateException(method + " " + path + " answered " + r.statusCode() + ": " + r.body());
     }

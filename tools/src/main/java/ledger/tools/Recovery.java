@@ -1,20 +1,19 @@
-package ledger.bench;
+package ledger.tools;
 
-import static ledger.bench.HttpSupport.JSON;
-import static ledger.bench.HttpSupport.errorCode;
-import static ledger.bench.HttpSupport.parallel;
-import static ledger.bench.HttpSupport.sleep;
+import static ledger.tools.LedgerClient.JSON;
+import static ledger.tools.LedgerClient.errorCode;
+import static ledger.tools.LedgerClient.parallel;
+import static ledger.tools.LedgerClient.sleep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,8 +44,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Recovery {
   private static final long FUNDING = 1_000_000_000L;
 
-  /** What to load: node base URLs, how many accounts and client threads, and for how long. */
-  public record Settings(List<String> nodes, int accounts, int workers, Duration before, Duration deadline, long seed) {}
+  /** What to load: node base URLs, the API key to send (null for none), how many accounts and client threads, and for how long. */
+  public record Settings(List<String> nodes, String key, int accounts, int workers, Duration before, Duration deadline, long seed) {}
 
   /**
    * What goes wrong: {@code inject} runs after the warm-up; a node {@code deadNode} (index into
@@ -120,7 +119,7 @@ public final class Recovery {
 
   private final Settings settings;
   private final String run = Long.toString(System.currentTimeMillis(), 36);
-  private final HttpSupport http = new HttpSupport(Duration.ofSeconds(2));
+  private final LedgerClient http;
   private final AtomicLong sequence = new AtomicLong();
   private final ConcurrentLinkedQueue<Sent> acknowledged = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Sent> unknown = new ConcurrentLinkedQueue<>();
@@ -137,6 +136,7 @@ public final class Recovery {
 
   private Recovery(Settings settings) {
     this.settings = settings;
+    this.http = new LedgerClient(settings.key(), Duration.ofSeconds(2));
   }
 
   /**
@@ -284,8 +284,7 @@ public final class Recovery {
       if (!probing[account].compareAndSet(false, true)) {
         continue;
       }
-      http.client().sendAsync(HttpRequest.newBuilder(URI.create(settings.nodes().get(liveNode(account)) + "/accounts/" + account(account)))
-              .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.discarding())
+      http.getAsync(settings.nodes().get(liveNode(account)), "/accounts/" + account(account), Duration.ofSeconds(1))
           .whenComplete((response, error) -> {
             synchronized (this) {
               if (response != null && response.statusCode() == 200) {
@@ -448,33 +447,51 @@ public final class Recovery {
     }
   }
 
+  static final String USAGE = """
+      usage: ./ledger recovery [--runs 3] [--accounts 200] [--workers 48] [--seed S] [--kill each|oldest|younger]
+                               [--key API_KEY]""";
+
   /**
-   * {@code ./ledger recovery [--runs 3] [--accounts 200] [--workers 16] [--seed S]}: against the
-   * cluster of {@code ./ledger cluster up}; kills node 1, 2, 3... in turn with
+   * {@code ./ledger recovery}: against the cluster of {@code ./ledger cluster up}, whose node
+   * URLs ({@code --nodes}) and management URLs ({@code --management}) the script passes in;
+   * kills node 1, 2, 3... in turn (or the oldest, or a younger one) with
    * {@code ./ledger cluster kill I}, starts it again after each run, prints each run and medians.
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> opts = new TreeMap<>();
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    CommandLine given;
+    String kill;
+    try {
+      given = CommandLine.parse(args, Set.of("nodes", "management", "runs", "accounts", "workers", "seed", "kill"),
+          Set.of());
+      if (given.flag("help")) {
+        System.out.println(USAGE);
+        return;
+      }
+      kill = given.text("kill", "each");
+      if (!List.of("each", "oldest", "younger").contains(kill)) {
+        throw new IllegalArgumentException("--kill is each (node 1, 2, 3, ... in turn), oldest or younger, not " + kill);
+      }
+      if (given.list("nodes", List.of()).size() < 2 || given.list("management", List.of()).size()
+          != given.list("nodes", List.of()).size() || given.whole("runs", 3) < 1) {
+        throw new IllegalArgumentException("needs --nodes and --management of the same 2 or more nodes, --runs >= 1");
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("recovery: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+      return;
     }
     ClusterScript cluster = new ClusterScript();
-    int size = Integer.parseInt(opts.getOrDefault("nodes", "3"));
-    int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
-    long seed = Long.parseLong(opts.getOrDefault("seed", Long.toString(System.nanoTime())));
-    List<String> nodes = new ArrayList<>();
-    for (int i = 1; i <= size; i++) {
-      nodes.add("http://127.0.0.1:" + (8080 + i));
-    }
-    String kill = opts.getOrDefault("kill", "each");
-    if (!List.of("each", "oldest", "younger").contains(kill)) {
-      System.err.println("recovery: --kill is each (node 1, 2, 3, ... in turn), oldest or younger, not " + kill);
-      System.exit(2);
-    }
+    List<String> nodes = given.list("nodes", List.of());
+    List<String> management = given.list("management", List.of());
+    int size = nodes.size();
+    int runs = given.whole("runs", 3);
+    long seed = given.wholeLong("seed", System.nanoTime());
+    String key = LedgerClient.key(given);
     System.out.printf("recovery: %d nodes, %d runs, kill %s, seed %d%n", size, runs, kill, seed);
     List<Outcome> outcomes = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
-      int oldest = oldestNode(size);
+      int oldest = oldestNode(management);
       int victim = switch (kill) {
         case "oldest" -> oldest;
         case "younger" -> (oldest + 1 + r % (size - 1)) % size;
@@ -483,9 +500,8 @@ public final class Recovery {
       String note = victim == oldest
           ? " (the oldest: the shard coordinators it hosts move too)"
           : " (not the oldest: the shard coordinators stay)";
-      Settings settings = new Settings(nodes, Integer.parseInt(opts.getOrDefault("accounts", "200")),
-          Integer.parseInt(opts.getOrDefault("workers", "48")), Duration.ofSeconds(10), Duration.ofSeconds(60),
-          seed + r);
+      Settings settings = new Settings(nodes, key, given.whole("accounts", 200), given.whole("workers", 48),
+          Duration.ofSeconds(10), Duration.ofSeconds(60), seed + r);
       Outcome o = measure(settings,
           Fault.killNode(victim, note, () -> cluster.kill(victim)));
       System.out.printf("run %d: %s%n", r + 1, o);
@@ -505,21 +521,29 @@ public final class Recovery {
   }
 
   /**
-   * The oldest member of {@code ./ledger cluster up} (0-based), which hosts the cluster
-   * singletons, the shard coordinators among them: Akka Management's {@code /cluster/members}
-   * of the first node that answers, whose {@code oldest} address carries remoting port 25521 + i.
+   * The index of the cluster's oldest member, which hosts the cluster singletons, the shard
+   * coordinators among them: Akka Management's {@code /cluster/members} names the oldest member
+   * and the answering node itself ({@code selfNode}), so the oldest is the node that names
+   * itself with that address.
    */
-  private static int oldestNode(int size) {
-    HttpSupport http = new HttpSupport(Duration.ofSeconds(2));
-    for (int i = 1; i <= size; i++) {
+  private static int oldestNode(List<String> management) {
+    LedgerClient http = new LedgerClient(null, Duration.ofSeconds(2));
+    String oldest = null;
+    String[] self = new String[management.size()];
+    for (int i = 0; i < management.size(); i++) {
       try {
-        String oldest = JSON.readTree(http.send("http://127.0.0.1:" + (8558 + i), "/cluster/members", null,
-            Duration.ofSeconds(5)).body()).path("oldest").asText("");
-        return Integer.parseInt(oldest.substring(oldest.lastIndexOf(':') + 1)) - 25521;
+        JsonNode members = JSON.readTree(http.send(management.get(i), "/cluster/members", null,
+            Duration.ofSeconds(5)).body());
+        self[i] = members.path("selfNode").asText("");
+        oldest = oldest != null ? oldest : members.path("oldest").asText(null);
       } catch (IOException | RuntimeException e) {
-        // this node does not answer (or names no oldest member yet): ask the next
+        // this node does not answer: ask the others
       }
     }
-    throw new IllegalStateException("no node of the cluster named its oldest member (./ledger cluster status)");
+    int index = oldest == null ? -1 : Arrays.asList(self).indexOf(oldest);
+    if (index < 0) {
+      throw new IllegalStateException("no node of the cluster named its oldest member (./ledger cluster status)");
+    }
+    return index;
   }
 }
