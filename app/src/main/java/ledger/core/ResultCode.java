@@ -73,6 +73,8 @@ public enum ResultCode {
   METHOD_NOT_ALLOWED,
   /** The query side has not reached the version the caller asked for (min_version). */
   DATA_NOT_READY,
+  /** The node refused the work before starting it: nothing happened, send it again later. */
+  OVERLOADED,
   UNAVAILABLE,
   INTERNAL_ERROR;
 

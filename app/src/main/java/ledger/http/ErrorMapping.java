@@ -32,7 +32,7 @@ public final class ErrorMapping {
       case ACCOUNT_LOCKED, CURRENCY_MISMATCH, OVERFLOW, EXCEEDS_MIN_BALANCE, EXCEEDS_MAX_BALANCE,
           TRANSFER_TIMED_OUT -> StatusCodes.UNPROCESSABLE_ENTITY;
       case METHOD_NOT_ALLOWED -> StatusCodes.METHOD_NOT_ALLOWED;
-      case UNAVAILABLE, DATA_NOT_READY -> StatusCodes.SERVICE_UNAVAILABLE;
+      case UNAVAILABLE, DATA_NOT_READY, OVERLOADED -> StatusCodes.SERVICE_UNAVAILABLE;
       case INTERNAL_ERROR -> StatusCodes.INTERNAL_SERVER_ERROR;
     };
   }
@@ -56,8 +56,8 @@ public final class ErrorMapping {
     HttpResponse response = HttpResponse.create()
         .withStatus(status(code))
         .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(root));
-    // "Outcome unknown, retry with the same id"; "not yet, ask again".
-    return code == ResultCode.UNAVAILABLE || code == ResultCode.DATA_NOT_READY
+    // "Outcome unknown, retry with the same id"; "not yet, ask again"; "nothing started, send it again".
+    return code == ResultCode.UNAVAILABLE || code == ResultCode.DATA_NOT_READY || code == ResultCode.OVERLOADED
         ? response.addHeader(RetryAfter.create(1L)) : response;
   }
 

@@ -19,9 +19,11 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import ledger.core.Limits;
 import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
+import ledger.transfer.Admission;
 import ledger.transfer.Transfer;
 import ledger.transfer.TransferEntity;
 
@@ -35,10 +37,12 @@ public final class TransferRoutes extends RouteSupport {
   private final Limits limits;
 
   private final Metrics metrics;
+  private final Admission admission;
 
   public TransferRoutes(ClusterSharding sharding, HttpSettings settings, Metrics metrics) {
     super(settings);
     this.metrics = metrics;
+    this.admission = new Admission(settings.transfersInFlightMax(), metrics.transfersInFlight::set);
     this.sharding = sharding;
     this.askTimeout = settings.askTimeout();
     this.limits = settings.limits();
@@ -51,15 +55,33 @@ public final class TransferRoutes extends RouteSupport {
         pathPrefix(segment(), id -> validId(id, () -> concat(
             pathEnd(() -> get(() -> completeSafely(ask(id, TransferEntity.Get::new).thenApply(r -> asRead(r))))),
             path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(id, body)))),
-            path("void", () -> post(() -> completeSafely(
-                ask(id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r))))))))));
+            path("void", () -> post(() -> completeSafely(admitted(1,
+                () -> ask(id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r)))))))))));
   }
 
   private CompletionStage<HttpResponse> create(JsonNode body) {
     TransferParser.Parsed parsed = TransferParser.parse(body, limits);
-    return ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+    return admitted(1, () -> ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
         .whenComplete(this::countOutcome)
-        .thenApply(TransferRoutes::toResponse);
+        .thenApply(TransferRoutes::toResponse));
+  }
+
+  /**
+   * Runs {@code work} if the node admits {@code n} more transfers, giving the places back when
+   * it completes; otherwise fails with 503 overloaded before anything was sent to an entity.
+   */
+  private <T> CompletionStage<T> admitted(int n, Supplier<CompletionStage<T>> work) {
+    if (!admission.tryEnter(n)) {
+      metrics.transfersOverloaded.inc();
+      return CompletableFuture.failedFuture(new ApiError(ResultCode.OVERLOADED, "this node has "
+          + admission.max() + " transfers in flight; nothing was started, send the request again after Retry-After"));
+    }
+    try {
+      return work.get().whenComplete((result, failure) -> admission.exit(n));
+    } catch (RuntimeException e) {
+      admission.exit(n);
+      throw e;
+    }
   }
 
   /** Transfer outcomes by status and code, for creates (single and batch elements). */
@@ -76,7 +98,8 @@ public final class TransferRoutes extends RouteSupport {
 
   private CompletionStage<HttpResponse> postPending(String id, JsonRequest body) {
     Long amount = body == null || !body.has("amount") ? null : body.amount("amount");
-    return ask(id, replyTo -> new TransferEntity.PostPending(amount, replyTo)).thenApply(TransferRoutes::toResponse);
+    return admitted(1, () -> ask(id, replyTo -> new TransferEntity.PostPending(amount, replyTo))
+        .thenApply(TransferRoutes::toResponse));
   }
 
   /** Each element is independent: its own validation, its own outcome, in request order. */
@@ -90,15 +113,17 @@ public final class TransferRoutes extends RouteSupport {
       throw new ApiError(ResultCode.TOO_MANY_TRANSFERS, "a batch has at most " + limits.batchTransfersMax()
           + " transfers");
     }
-    List<CompletableFuture<ObjectNode>> results = new ArrayList<>();
-    for (JsonNode element : transfers) {
-      results.add(batchItem(element).toCompletableFuture());
-    }
-    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
-      ObjectNode root = Json.MAPPER.createObjectNode();
-      ArrayNode array = root.putArray("results");
-      results.forEach(r -> array.add(r.join()));
-      return json(StatusCodes.OK, root);
+    return admitted(transfers.size(), () -> {
+      List<CompletableFuture<ObjectNode>> results = new ArrayList<>();
+      for (JsonNode element : transfers) {
+        results.add(batchItem(element).toCompletableFuture());
+      }
+      return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ArrayNode array = root.putArray("results");
+        results.forEach(r -> array.add(r.join()));
+        return json(StatusCodes.OK, root);
+      });
     });
   }
 

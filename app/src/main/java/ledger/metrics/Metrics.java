@@ -25,6 +25,11 @@ public final class Metrics implements Extension {
   public final Counter transferOutcomes = Counter.build("ledger_transfer_outcomes_total",
       "Transfer create answers by status (posted, pending, rejected, failed, unknown) and code")
       .labelNames("status", "code").register(registry);
+  public final Gauge transfersInFlight = Gauge.build("ledger_transfers_in_flight",
+      "Transfer work admitted and not yet answered on this node (creates, batch elements, posts, voids)")
+      .register(registry);
+  public final Counter transfersOverloaded = Counter.build("ledger_transfers_overloaded_total",
+      "Transfer requests refused with 503 overloaded before any work started").register(registry);
   public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
       "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")
       .quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);

@@ -68,7 +68,8 @@ public final class LedgerClient {
   /**
    * POSTs {@code body} until the answer is not an unknown outcome (a 503 or an I/O error), at
    * most {@code attempts} times; the same body carries the same ids, so a retry never applies a
-   * change twice. Null when every attempt's outcome was unknown.
+   * change twice. A {@code 503 overloaded} (nothing started) is sent again after its
+   * Retry-After. Null when no attempt had a known outcome.
    */
   public HttpResponse<String> postUntilKnown(String node, String path, String body, Duration timeout, int attempts,
       long pauseMillis) {
@@ -78,6 +79,10 @@ public final class LedgerClient {
         if (r.statusCode() != 503) {
           return r;
         }
+        if (errorCode(r.body()).equals("overloaded")) {
+          sleep(retryAfterMillis(r));
+          continue;
+        }
       } catch (IOException e) {
         // outcome unknown: the same body again
       }
@@ -86,6 +91,15 @@ public final class LedgerClient {
       }
     }
     return null;
+  }
+
+  /** Retry-After in seconds, 1 if absent, at most 10. */
+  static long retryAfterMillis(HttpResponse<String> r) {
+    try {
+      return Math.min(10, Math.max(1, Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")))) * 1000;
+    } catch (NumberFormatException e) {
+      return 1000;
+    }
   }
 
   private HttpRequest request(String method, String node, String path, String body, Duration timeout) {
