@@ -179,6 +179,14 @@ public final class EmbeddedCassandra implements AutoCloseable {
         // (AccountRows), a few partitions of that account: no warning per batch below 50 KiB.
         "batch_size_warn_threshold: 50KiB",
         "unlogged_batch_across_partitions_warn_threshold: 16",
+        // Sized for a 2-core development box instead of for 32 disks: fewer threads waking
+        // each other for every request (measured in BENCHMARKS.md, "Write path").
+        "concurrent_reads: 4",
+        "concurrent_writes: 4",
+        "concurrent_counter_writes: 2",
+        "native_transport_max_threads: 8",
+        "memtable_flush_writers: 1",
+        "concurrent_compactors: 1",
         "");
     Path file = s.dir().resolve("cassandra.yaml");
     Files.writeString(file, yaml);
