@@ -69,7 +69,9 @@ public final class CassandraKeyStore implements KeyStore {
 
   private CompletionStage<AsyncResultSet> run(SimpleStatement statement) {
     SimpleStatement st = statement.setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).setTimeout(timeout);
-    return session.get().thenCompose(s -> s.executeAsync(st));
+    // Bounded as a whole: a session still connecting (Cassandra away at start) never answers.
+    return session.get().thenCompose(s -> s.executeAsync(st)).toCompletableFuture()
+        .orTimeout(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private static CompletionStage<List<KeyRecord>> collect(AsyncResultSet rs, List<KeyRecord> into) {
