@@ -18,8 +18,9 @@ public record Caller(String keyId, Set<Scope> scopes, List<String> prefixes) {
     prefixes = normalized(prefixes);
   }
 
+  /** A tenant never holds an ops scope, even if its row says so: recon and metrics span every tenant. */
   public boolean has(Scope scope) {
-    return scopes.contains(scope);
+    return scopes.contains(scope) && !(scope.isOps() && isTenant());
   }
 
   public boolean isTenant() {

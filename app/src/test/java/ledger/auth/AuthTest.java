@@ -216,7 +216,7 @@ public class AuthTest {
     String secretBytes = new String(key.secret().getBytes(StandardCharsets.US_ASCII), StandardCharsets.ISO_8859_1);
     for (var def : row.getColumnDefinitions()) {
       Object value = row.getObject(def.getName());
-      assertFalse(def.getName(), String.valueOf(value).contains(key.secret()));
+      assertFalse(def.getName().asInternal(), String.valueOf(value).contains(key.secret()));
     }
     assertFalse(new String(stored, StandardCharsets.ISO_8859_1).contains(secretBytes));
   }
