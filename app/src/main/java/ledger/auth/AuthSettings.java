@@ -9,8 +9,8 @@ import java.util.Optional;
 public record AuthSettings(boolean enabled, String hashKey, String store, Duration cacheTtl, int cacheSizeMax,
                            int negativeCacheSizeMax, Duration staleIfError, Duration lookupTimeout,
                            Optional<Path> bootstrapKeyFile) {
-  /** An Authorization header longer than this is refused unread (a key is 63 characters). */
-  public static final int HEADER_LENGTH_MAX = 512;
+  /** An Authorization header longer than this is refused unread (a key is 63 characters, a JWT ~1 KiB). */
+  public static final int HEADER_LENGTH_MAX = 4096;
   public static final int PREFIXES_MAX = 16;
   public static final int PREFIX_LENGTH_MAX = 64;
   public static final int NAME_LENGTH_MAX = 200;

@@ -28,11 +28,18 @@ public final class Authenticator {
   private final KeyHasher hasher;
   private final KeyCache cache;
   private final Clock clock;
+  private final JwtVerifier jwt;
 
   public Authenticator(KeyHasher hasher, KeyStore store, AuthSettings settings, Clock clock) {
+    this(hasher, store, settings, clock, null);
+  }
+
+  /** {@code jwt} null: bearer JWTs are not accepted, only API keys. */
+  public Authenticator(KeyHasher hasher, KeyStore store, AuthSettings settings, Clock clock, JwtVerifier jwt) {
     this.hasher = hasher;
     this.cache = new KeyCache(store, settings, System::nanoTime);
     this.clock = clock;
+    this.jwt = jwt;
   }
 
   public CompletionStage<Outcome> authenticate(Optional<String> authorization) {
@@ -46,7 +53,11 @@ public final class Authenticator {
       return header.length() <= AuthSettings.HEADER_LENGTH_MAX
           && !header.toLowerCase(Locale.ROOT).startsWith("bearer") ? NO_TOKEN : INVALID;
     }
-    Optional<ApiKey> key = ApiKey.parse(header.substring(BEARER.length()).strip());
+    String token = header.substring(BEARER.length()).strip();
+    if (jwt != null && !token.startsWith(ApiKey.PREFIX)) {
+      return jwt.verify(token);
+    }
+    Optional<ApiKey> key = ApiKey.parse(token);
     if (key.isEmpty()) {
       return INVALID;
     }

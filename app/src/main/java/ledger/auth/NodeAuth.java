@@ -1,6 +1,7 @@
 package ledger.auth;
 
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.DispatcherSelector;
 import akka.stream.alpakka.cassandra.javadsl.CassandraSessionRegistry;
 import com.typesafe.config.Config;
 import java.time.Clock;
@@ -27,7 +28,14 @@ public final class NodeAuth {
       ApiKey key = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), settings.lookupTimeout().multipliedBy(5));
       log.info("Bootstrap API key {} registered from {}", key.id(), file);
     });
-    return new Authenticator(hasher, store, settings, Clock.systemUTC());
+    JwtVerifier jwt = JwtSettings.fromConfig(config)
+        .map(s -> new JwtVerifier(s, system.dispatchers().lookup(DispatcherSelector.blocking())))
+        .orElse(null);
+    if (jwt != null) {
+      log.info("Bearer JWTs accepted from issuer {} (keys from {})", config.getString("ledger.auth.jwt.issuer"),
+          config.getString("ledger.auth.jwt.jwks-url"));
+    }
+    return new Authenticator(hasher, store, settings, Clock.systemUTC(), jwt);
   }
 
   private static KeyStore store(ActorSystem<?> system, Config config, AuthSettings settings) {

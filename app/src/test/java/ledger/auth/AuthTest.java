@@ -252,6 +252,21 @@ public class AuthTest {
     }
   }
 
+  /** For benchmark comparisons only: with authentication off every request may do everything. */
+  @Test
+  public void withAuthenticationOffEveryRequestIsAnAllScopeCaller() {
+    Config off = com.typesafe.config.ConfigFactory.parseMap(Map.of("ledger.auth.enabled", "false",
+        "ledger.auth.hash-key", "")).withFallback(TestNodes.inMemoryNode());
+    LedgerNode open = LedgerNode.start(off, Duration.ofSeconds(30));
+    try {
+      TestHttp anonymous = new TestHttp("http://127.0.0.1:" + open.httpAddress().getPort()).withAuthorization(null);
+      assertEquals(201, anonymous.post("/accounts", "{\"id\":\"off-1\",\"currency\":\"USD\"}").status());
+      assertEquals(200, anonymous.get("/metrics").status());
+    } finally {
+      open.stop(Duration.ofSeconds(30));
+    }
+  }
+
   /** Cassandra unreachable and no cached entry: 503 unavailable as JSON, in about the lookup timeout. */
   @Test
   public void anUnreadableKeyTableIs503NeverAllowed() {
