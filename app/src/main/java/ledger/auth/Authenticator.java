@@ -1,7 +1,6 @@
 package ledger.auth;
 
 import java.time.Clock;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -47,11 +46,14 @@ public final class Authenticator {
       return NO_TOKEN;
     }
     String header = authorization.get();
-    if (header.length() > AuthSettings.HEADER_LENGTH_MAX
-        || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-      // Another scheme (Basic...) is no bearer token at all.
-      return header.length() <= AuthSettings.HEADER_LENGTH_MAX
-          && !header.toLowerCase(Locale.ROOT).startsWith("bearer") ? NO_TOKEN : INVALID;
+    if (header.length() > AuthSettings.HEADER_LENGTH_MAX) {
+      return INVALID;
+    }
+    if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length() - 1)) {
+      return NO_TOKEN; // another scheme (Basic ...) is no bearer token at all
+    }
+    if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return INVALID; // "Bearer" without a token
     }
     String token = header.substring(BEARER.length()).strip();
     if (jwt != null && !token.startsWith(ApiKey.PREFIX)) {
