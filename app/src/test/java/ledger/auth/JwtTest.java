@@ -185,6 +185,7 @@ public class JwtTest {
   public void anUnreachableProviderIs503ForAKeyNotYetFetched() throws Exception {
     assertEquals(404, get(token(signing, c -> { }), "/accounts/x").status());
     String unknownKid = token(newKey("k-new"), c -> { });
+    sleep(500); // jose4j fetches again for an unknown kid at most every 300 ms
     idpDown.set(true);
     try {
       Response r = get(unknownKid, "/accounts/x");
