@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import ledger.account.AccountEntity;
+import ledger.auth.Authenticator;
+import ledger.auth.NodeAuth;
 import ledger.cassandra.CassandraConnection;
 import ledger.cluster.ClusterFormation;
 import ledger.http.HttpServer;
@@ -53,9 +55,10 @@ public final class LedgerNode {
       }
       ReconSettings recon = ReconSettings.fromConfig(full);
       ActorRef<ReconEngine.Command> reconEngine = recon.enabled() ? ReconEngine.init(system, store, recon) : null;
+      Authenticator authenticator = NodeAuth.start(system, full);
       ClusterFormation.start(system);
       ServerBinding binding = HttpServer.start(system, HttpSettings.fromConfig(full), store, reconEngine,
-              recon.runTimeout())
+              recon.runTimeout(), authenticator)
           .toCompletableFuture().get(bindTimeout.toMillis(), TimeUnit.MILLISECONDS);
       return new LedgerNode(system, binding);
     } catch (Exception e) {

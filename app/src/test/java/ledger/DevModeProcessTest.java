@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import ledger.auth.DevAuth;
 import java.util.concurrent.TimeUnit;
 import ledger.cassandra.EmbeddedCassandra;
 import ledger.testing.DevProcess;
@@ -40,6 +42,14 @@ public class DevModeProcessTest {
     }
     String log = first.log();
     assertTrue(log, log.contains("Ledger is up."));
+    // The development key: created in the data folder (0600), printed with a curl example.
+    Path keyFile = dataDir.resolve(DevAuth.KEY_FILE);
+    String key = Files.readString(keyFile).strip();
+    assertTrue(log, log.contains("Authorization: Bearer " + key));
+    assertTrue(log, log.contains("curl -H \"Authorization: Bearer " + key + "\" http://127.0.0.1:" + httpPort + "/accounts"));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
+    assertEquals("rw-------", PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(dataDir.resolve(DevAuth.HASH_KEY_FILE))));
     assertTrue(log, log.contains("(reused)"));
     var cassandra = TestCassandra.get().address();
     assertTrue("a reused Cassandra is left running",
@@ -49,6 +59,8 @@ public class DevModeProcessTest {
     try {
       second.awaitServing(Duration.ofSeconds(90));
       assertEquals(locked, second.http().get("/accounts/dev-1").json());
+      assertEquals("the same key again", key, Files.readString(keyFile).strip());
+      assertEquals(401, second.http().withAuthorization(null).get("/accounts/dev-1").status());
     } finally {
       second.process().destroy();
       assertTrue(second.process().waitFor(60, TimeUnit.SECONDS));

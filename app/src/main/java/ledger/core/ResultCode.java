@@ -12,6 +12,10 @@ package ledger.core;
  * ({@code ledger.http.ErrorMapping}).
  */
 public enum ResultCode {
+  // Who is asking: before anything about the request, so that a caller without a key or a
+  // scope learns nothing about its body or about stored state.
+  UNAUTHENTICATED,
+  FORBIDDEN,
   // The request itself.
   MALFORMED_JSON,
   BODY_TOO_LARGE,

@@ -12,10 +12,14 @@ import akka.japi.function.Function;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.LimitChange;
 import ledger.account.AccountSpec;
+import ledger.auth.Caller;
+import ledger.auth.Scope;
+import ledger.core.ResultCode;
 
 /** The accounts part of docs/api.md (command side). Routes only translate; entities decide. */
 public final class AccountRoutes extends RouteSupport {
@@ -32,36 +36,51 @@ public final class AccountRoutes extends RouteSupport {
   }
 
   public Route routes() {
-    return pathPrefix("accounts", () -> concat(
-        pathEnd(() -> post(() -> jsonBody(CREATE_FIELDS, this::create))),
+    return caller(caller -> pathPrefix("accounts", () -> concat(
+        pathEnd(() -> post(() -> jsonBody(CREATE_FIELDS, body -> create(caller, body)))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
             pathEnd(() -> concat(
-                get(() -> respond(ask(id, AccountEntity.Get::new))),
-                patch(() -> jsonBody(UPDATE_FIELDS, body -> update(id, body))))),
-            path("lock", () -> post(() -> respond(ask(id, AccountEntity.Lock::new)))),
-            path("unlock", () -> post(() -> respond(ask(id, AccountEntity.Unlock::new)))),
-            path("close", () -> post(() -> respond(ask(id, AccountEntity.Close::new)))))))));
+                get(() -> respond(ask(caller, id, AccountEntity.Get::new))),
+                patch(() -> jsonBody(UPDATE_FIELDS, body -> update(caller, id, body))))),
+            path("lock", () -> post(() -> respond(ask(caller, id, AccountEntity.Lock::new)))),
+            path("unlock", () -> post(() -> respond(ask(caller, id, AccountEntity.Unlock::new)))),
+            path("close", () -> post(() -> respond(ask(caller, id, AccountEntity.Close::new))))))))));
   }
 
-  private CompletionStage<HttpResponse> create(JsonRequest body) {
+  private CompletionStage<HttpResponse> create(Caller caller, JsonRequest body) {
     String id = body.id("id");
     AccountSpec spec = new AccountSpec(
         body.currency("currency"),
         body.limit("min_balance", 0L),
         body.limit("max_balance", null),
         body.metadata("metadata"));
-    return ask(id, replyTo -> new AccountEntity.Create(spec, replyTo)).thenApply(AccountRoutes::toResponse);
+    if (!caller.owns(id)) {
+      // The same answer whether or not the id exists elsewhere: nothing is revealed.
+      throw new ApiError(ResultCode.FORBIDDEN, "this key may only create accounts whose id starts with one of "
+          + "its account prefixes");
+    }
+    return ask(caller, id, replyTo -> new AccountEntity.Create(spec, replyTo)).thenApply(AccountRoutes::toResponse);
   }
 
-  private CompletionStage<HttpResponse> update(String id, JsonRequest body) {
+  private CompletionStage<HttpResponse> update(Caller caller, String id, JsonRequest body) {
+    if ((body.has("min_balance") || body.has("max_balance")) && !caller.has(Scope.ACCOUNTS_ADMIN)) {
+      throw new ApiError(ResultCode.FORBIDDEN, "this key lacks the scope " + Scope.ACCOUNTS_ADMIN.wire()
+          + " (changing min_balance or max_balance needs it)");
+    }
     LimitChange min = body.has("min_balance") ? new LimitChange(body.limit("min_balance", null)) : null;
     LimitChange max = body.has("max_balance") ? new LimitChange(body.limit("max_balance", null)) : null;
     Map<String, String> metadata = body.has("metadata") ? body.metadata("metadata") : null;
-    return ask(id, replyTo -> new AccountEntity.Update(min, max, metadata, replyTo)).thenApply(AccountRoutes::toResponse);
+    return ask(caller, id, replyTo -> new AccountEntity.Update(min, max, metadata, replyTo))
+        .thenApply(AccountRoutes::toResponse);
   }
 
-  private CompletionStage<AccountEntity.Reply> ask(String id,
+  /** Another tenant's account is answered as the entity answers an account that does not exist. */
+  private CompletionStage<AccountEntity.Reply> ask(Caller caller, String id,
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command) {
+    if (!caller.owns(id)) {
+      return CompletableFuture.completedFuture(
+          new AccountEntity.Rejected(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " does not exist"));
+    }
     return sharding.entityRefFor(AccountEntity.TYPE_KEY, id).ask(command, askTimeout);
   }
 

@@ -2,44 +2,49 @@ package ledger.http;
 
 import java.util.List;
 import java.util.Optional;
+import ledger.auth.Scope;
 
 /**
  * Every route of the HTTP API, once: the request metrics label requests by it, and
  * OpenApiTest proves the server answers exactly these (and openapi.yaml describes exactly
  * these). A path template's {@code {id}} stands for one path segment; a route with a literal
  * segment is listed before an {@code {id}} route of the same shape, which it takes precedence over.
+ * Each route names the one scope a caller needs for it (docs/api.md "Authentication"); a PATCH
+ * that changes limits needs accounts:admin on top (AccountRoutes).
  */
 public enum ApiRoute {
-  ACCOUNTS_LIST("GET", "/accounts"),
-  ACCOUNT_CREATE("POST", "/accounts"),
-  ACCOUNT_GET("GET", "/accounts/{id}"),
-  ACCOUNT_UPDATE("PATCH", "/accounts/{id}"),
-  ACCOUNT_LOCK("POST", "/accounts/{id}/lock"),
-  ACCOUNT_UNLOCK("POST", "/accounts/{id}/unlock"),
-  ACCOUNT_CLOSE("POST", "/accounts/{id}/close"),
-  ACCOUNT_ENTRIES("GET", "/accounts/{id}/entries"),
-  ACCOUNT_BALANCE("GET", "/accounts/{id}/balance"),
-  ACCOUNT_TRANSFERS("GET", "/accounts/{id}/transfers"),
-  TRANSFER_CREATE("POST", "/transfers"),
-  TRANSFER_BATCH("POST", "/transfers/batch"),
-  TRANSFER_GET("GET", "/transfers/{id}"),
-  TRANSFER_POST("POST", "/transfers/{id}/post"),
-  TRANSFER_VOID("POST", "/transfers/{id}/void"),
-  RECON_LATEST("GET", "/recon"),
-  RECON_RUN("POST", "/recon/run"),
-  METRICS("GET", "/metrics"),
-  OPENAPI("GET", "/openapi.yaml");
+  ACCOUNTS_LIST("GET", "/accounts", Scope.ACCOUNTS_READ),
+  ACCOUNT_CREATE("POST", "/accounts", Scope.ACCOUNTS_WRITE),
+  ACCOUNT_GET("GET", "/accounts/{id}", Scope.ACCOUNTS_READ),
+  ACCOUNT_UPDATE("PATCH", "/accounts/{id}", Scope.ACCOUNTS_WRITE),
+  ACCOUNT_LOCK("POST", "/accounts/{id}/lock", Scope.ACCOUNTS_ADMIN),
+  ACCOUNT_UNLOCK("POST", "/accounts/{id}/unlock", Scope.ACCOUNTS_ADMIN),
+  ACCOUNT_CLOSE("POST", "/accounts/{id}/close", Scope.ACCOUNTS_ADMIN),
+  ACCOUNT_ENTRIES("GET", "/accounts/{id}/entries", Scope.ACCOUNTS_READ),
+  ACCOUNT_BALANCE("GET", "/accounts/{id}/balance", Scope.ACCOUNTS_READ),
+  ACCOUNT_TRANSFERS("GET", "/accounts/{id}/transfers", Scope.ACCOUNTS_READ),
+  TRANSFER_CREATE("POST", "/transfers", Scope.TRANSFERS_WRITE),
+  TRANSFER_BATCH("POST", "/transfers/batch", Scope.TRANSFERS_WRITE),
+  TRANSFER_GET("GET", "/transfers/{id}", Scope.TRANSFERS_READ),
+  TRANSFER_POST("POST", "/transfers/{id}/post", Scope.TRANSFERS_WRITE),
+  TRANSFER_VOID("POST", "/transfers/{id}/void", Scope.TRANSFERS_WRITE),
+  RECON_LATEST("GET", "/recon", Scope.OPS_READ),
+  RECON_RUN("POST", "/recon/run", Scope.OPS_ADMIN),
+  METRICS("GET", "/metrics", Scope.OPS_READ),
+  OPENAPI("GET", "/openapi.yaml", Scope.OPS_READ);
 
   /** The label of a path that no route has. */
   public static final String OTHER = "other";
 
   private final String method;
   private final String template;
+  private final Scope scope;
   private final List<String> segments;
 
-  ApiRoute(String method, String template) {
+  ApiRoute(String method, String template, Scope scope) {
     this.method = method;
     this.template = template;
+    this.scope = java.util.Objects.requireNonNull(scope);
     this.segments = List.of(template.substring(1).split("/"));
   }
 
@@ -49,6 +54,10 @@ public enum ApiRoute {
 
   public String template() {
     return template;
+  }
+
+  public Scope scope() {
+    return scope;
   }
 
   /** The route of this method and path, if the API has one. */

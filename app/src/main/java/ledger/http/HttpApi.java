@@ -10,6 +10,7 @@ import akka.http.javadsl.server.Route;
 import akka.http.javadsl.server.UnsupportedRequestContentTypeRejection;
 import akka.actor.typed.ActorRef;
 import java.time.Duration;
+import ledger.auth.Authenticator;
 import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
 import ledger.query.AccountJournal;
@@ -25,10 +26,13 @@ public final class HttpApi extends AllDirectives {
   private final QueryRoutes queries;
   private final OpsRoutes ops;
   private final Metrics metrics;
+  private final Access access;
 
+  /** {@code authenticator} null: authentication is off (every caller has every scope). */
   public HttpApi(ActorSystem<?> system, HttpSettings settings, QueryStore store,
-                 ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout) {
+                 ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout, Authenticator authenticator) {
     this.metrics = Metrics.get(system);
+    this.access = new Access(authenticator);
     this.accounts = new AccountRoutes(ClusterSharding.get(system), settings);
     this.transfers = new TransferRoutes(ClusterSharding.get(system), settings, metrics);
     this.queries = new QueryRoutes(store,
@@ -49,8 +53,10 @@ public final class HttpApi extends AllDirectives {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .matchAny(t -> complete(RouteSupport.failure(t)))
         .build();
+    // Authentication comes before any route reads a body or touches an entity.
     return countRequests(() -> handleExceptions(exceptions, () -> handleRejections(rejections,
-        () -> concat(accounts.routes(), queries.routes(), transfers.routes(), ops.routes()))));
+        () -> access.authenticated(() -> access.authorized(
+            () -> concat(accounts.routes(), queries.routes(), transfers.routes(), ops.routes()))))));
   }
 
   /** Every answer, errors included, counted by method, route template and status. */

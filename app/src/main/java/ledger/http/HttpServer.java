@@ -5,6 +5,7 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.actor.typed.ActorRef;
 import java.time.Duration;
+import ledger.auth.Authenticator;
 import java.util.concurrent.CompletionStage;
 import ledger.query.QueryStore;
 import ledger.recon.ReconEngine;
@@ -14,10 +15,11 @@ public final class HttpServer {
   private HttpServer() {}
 
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, HttpSettings settings, QueryStore store,
-                                                    ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout) {
+                                                    ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout,
+                                                    Authenticator authenticator) {
     return Http.get(system)
         .newServerAt(settings.iface(), settings.port())
-        .bind(new HttpApi(system, settings, store, recon, reconRunTimeout).route())
+        .bind(new HttpApi(system, settings, store, recon, reconRunTimeout, authenticator).route())
         .thenApply(binding -> binding.addToCoordinatedShutdown(settings.shutdownDeadline(), system));
   }
 }

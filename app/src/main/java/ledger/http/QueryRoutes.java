@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import ledger.auth.Caller;
 import ledger.core.Ids;
 import ledger.core.ResultCode;
 import ledger.query.DataNotReady;
@@ -26,6 +27,7 @@ import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.Entry;
 import ledger.query.QuerySettings;
 import ledger.query.QueryStore;
+import ledger.query.TenantListing;
 import ledger.query.VersionWait;
 
 /**
@@ -51,14 +53,14 @@ public final class QueryRoutes extends RouteSupport {
   }
 
   public Route routes() {
-    return pathPrefix("accounts", () -> concat(
-        pathEnd(() -> get(() -> query(Set.of("currency", "status", "after", "limit"), this::list))),
+    return caller(caller -> pathPrefix("accounts", () -> concat(
+        pathEnd(() -> get(() -> query(Set.of("currency", "status", "after", "limit"), p -> list(caller, p)))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
             path("entries", () -> get(() -> query(Set.of("after_version", "limit", "min_version"),
-                p -> entries(id, p)))),
-            path("balance", () -> get(() -> query(Set.of("at", "min_version"), p -> balance(id, p)))),
+                p -> entries(caller, id, p)))),
+            path("balance", () -> get(() -> query(Set.of("at", "min_version"), p -> balance(caller, id, p)))),
             path("transfers", () -> get(() -> query(Set.of("after", "limit", "min_version"),
-                p -> transfers(id, p)))))))));
+                p -> transfers(caller, id, p))))))))));
   }
 
   private Route query(Set<String> allowed, Function<Map<String, String>, CompletionStage<HttpResponse>> handler) {
@@ -81,7 +83,7 @@ public final class QueryRoutes extends RouteSupport {
 
   // ---- GET /accounts ----------------------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> list(Map<String, String> p) {
+  private CompletionStage<HttpResponse> list(Caller caller, Map<String, String> p) {
     String currency = p.get("currency");
     if (currency != null && !CURRENCY.matcher(currency).matches()) {
       throw new ApiError(ResultCode.INVALID_CURRENCY, "currency must match ^[A-Z][A-Z0-9_]{1,15}$");
@@ -95,7 +97,7 @@ public final class QueryRoutes extends RouteSupport {
       throw new ApiError(ResultCode.INVALID_ID, "after must be an account id");
     }
     int limit = limit(p);
-    return store.accounts(currency, status, after, limit).thenApply(page -> {
+    return TenantListing.accounts(store, caller.prefixes(), currency, status, after, limit).thenApply(page -> {
       ObjectNode root = Json.MAPPER.createObjectNode();
       ArrayNode accounts = root.putArray("accounts");
       page.accounts().forEach(a -> accounts.add(QueryJson.account(a)));
@@ -106,10 +108,10 @@ public final class QueryRoutes extends RouteSupport {
 
   // ---- GET /accounts/{id}/entries -------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> entries(String id, Map<String, String> p) {
+  private CompletionStage<HttpResponse> entries(Caller caller, String id, Map<String, String> p) {
     long after = version(p, "after_version", 0L);
     int limit = limit(p);
-    return projected(id, p).thenCompose(upTo -> store.entries(id, after, upTo, limit)).thenApply(page -> {
+    return projected(caller, id, p).thenCompose(upTo -> store.entries(id, after, upTo, limit)).thenApply(page -> {
       ObjectNode root = Json.MAPPER.createObjectNode();
       ArrayNode entries = root.putArray("entries");
       page.items().forEach(e -> entries.add(QueryJson.entry(e)));
@@ -120,9 +122,9 @@ public final class QueryRoutes extends RouteSupport {
 
   // ---- GET /accounts/{id}/balance ---------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> balance(String id, Map<String, String> p) {
+  private CompletionStage<HttpResponse> balance(Caller caller, String id, Map<String, String> p) {
     Instant at = time(p, "at");
-    return projected(id, p).thenCompose(upTo -> store.account(id).thenCompose(row -> {
+    return projected(caller, id, p).thenCompose(upTo -> store.account(id).thenCompose(row -> {
       AccountRow a = row.orElseThrow(() -> notFound(id));
       if (at == null) {
         return CompletableFuture.completedFuture(balanceJson(a, null, a.version(), a.debitsPosted(),
@@ -158,10 +160,10 @@ public final class QueryRoutes extends RouteSupport {
 
   // ---- GET /accounts/{id}/transfers -------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> transfers(String id, Map<String, String> p) {
+  private CompletionStage<HttpResponse> transfers(Caller caller, String id, Map<String, String> p) {
     long before = version(p, "after", Long.MAX_VALUE);
     int limit = limit(p);
-    return projected(id, p).thenCompose(upTo -> store.transfers(id, upTo, before, limit))
+    return projected(caller, id, p).thenCompose(upTo -> store.transfers(id, upTo, before, limit))
         .thenApply(rows -> {
           ObjectNode root = Json.MAPPER.createObjectNode();
           ArrayNode transfers = root.putArray("transfers");
@@ -173,9 +175,16 @@ public final class QueryRoutes extends RouteSupport {
 
   // ---- min_version ------------------------------------------------------------------------------
 
-  /** The account's projected version once it reaches min_version (else data_not_ready); 404 if none. */
-  private CompletionStage<Long> projected(String id, Map<String, String> p) {
-    return versions.await(id, version(p, "min_version", 0L)).thenApply(v -> {
+  /**
+   * The account's projected version once it reaches min_version (else data_not_ready); 404 if
+   * none, and at once for another tenant's account (whether it exists or not).
+   */
+  private CompletionStage<Long> projected(Caller caller, String id, Map<String, String> p) {
+    long minVersion = version(p, "min_version", 0L);
+    if (!caller.owns(id)) {
+      throw notFound(id);
+    }
+    return versions.await(id, minVersion).thenApply(v -> {
       if (v == 0) {
         throw notFound(id);
       }

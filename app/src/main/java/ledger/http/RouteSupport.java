@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import ledger.auth.Caller;
 import ledger.core.Ids;
 import ledger.core.ResultCode;
 import org.slf4j.Logger;
@@ -64,6 +65,11 @@ abstract class RouteSupport extends AllDirectives {
               handler.apply(JsonRequest.readTree(strict.getData().utf8String(), settings.limits())));
       return completeSafely(response);
     }));
+  }
+
+  /** The authenticated caller of this request (set by {@link Access}). */
+  Route caller(Function<Caller, Route> inner) {
+    return attribute(Access.CALLER, inner::apply);
   }
 
   Route validId(String id, Supplier<Route> inner) {

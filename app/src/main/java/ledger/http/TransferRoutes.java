@@ -13,13 +13,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import ledger.auth.Caller;
 import ledger.core.Limits;
 import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
@@ -49,19 +52,19 @@ public final class TransferRoutes extends RouteSupport {
   }
 
   public Route routes() {
-    return pathPrefix("transfers", () -> concat(
-        pathEnd(() -> post(() -> jsonNode(this::create))),
-        path("batch", () -> post(() -> jsonBody(BATCH_FIELDS, this::batch))),
+    return caller(caller -> pathPrefix("transfers", () -> concat(
+        pathEnd(() -> post(() -> jsonNode(body -> create(caller, body)))),
+        path("batch", () -> post(() -> jsonBody(BATCH_FIELDS, body -> batch(caller, body)))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
-            pathEnd(() -> get(() -> completeSafely(ask(id, TransferEntity.Get::new).thenApply(r -> asRead(r))))),
-            path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(id, body)))),
+            pathEnd(() -> get(() -> completeSafely(visible(caller, id).thenApply(r -> asRead(r))))),
+            path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(caller, id, body)))),
             path("void", () -> post(() -> completeSafely(admitted(1,
-                () -> ask(id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r)))))))))));
+                () -> act(caller, id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r)))))))))));
   }
 
-  private CompletionStage<HttpResponse> create(JsonNode body) {
+  private CompletionStage<HttpResponse> create(Caller caller, JsonNode body) {
     TransferParser.Parsed parsed = TransferParser.parse(body, limits);
-    return admitted(1, () -> ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+    return admitted(1, () -> createAs(caller, parsed)
         .whenComplete(this::countOutcome)
         .thenApply(TransferRoutes::toResponse));
   }
@@ -84,6 +87,58 @@ public final class TransferRoutes extends RouteSupport {
     }
   }
 
+  // ---- tenants: another tenant's accounts and transfers are answered as if they did not exist ----
+
+  /**
+   * A leg naming another tenant's account is refused before any entity hears of it, with the
+   * answer a missing account gets (422 account_not_found on the first such account); nothing is
+   * stored. A retry of an id whose stored transfer is another tenant's is 404 transfer_not_found.
+   */
+  private CompletionStage<TransferEntity.Reply> createAs(Caller caller, TransferParser.Parsed parsed) {
+    Optional<String> foreign = parsed.request().postingsByAccount().keySet().stream()
+        .filter(a -> !caller.owns(a)).findFirst();
+    if (foreign.isPresent()) {
+      Instant now = Instant.now();
+      Transfer refused = new Transfer(parsed.id(), parsed.request(), Transfer.Status.REJECTED,
+          new Transfer.Rejection(ResultCode.ACCOUNT_NOT_FOUND, foreign.get()), null, now, now, null);
+      return CompletableFuture.completedFuture(new TransferEntity.Done(refused, true));
+    }
+    CompletionStage<TransferEntity.Reply> reply =
+        ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo));
+    if (!caller.isTenant()) {
+      return reply;
+    }
+    return reply.thenCompose(r -> r instanceof TransferEntity.Failed f && f.code().name().startsWith("EXISTS_WITH_")
+        ? visible(caller, parsed.id()).thenApply(read -> read instanceof TransferEntity.Done ? r : read)
+        : CompletableFuture.completedFuture(r));
+  }
+
+  /** The transfer as GET reads it, or 404 transfer_not_found if any of its legs is not the caller's. */
+  private CompletionStage<TransferEntity.Reply> visible(Caller caller, String id) {
+    return ask(id, TransferEntity.Get::new).thenApply(r -> {
+      if (r instanceof TransferEntity.Done done && !owns(caller, done.transfer())) {
+        return new TransferEntity.Failed(ResultCode.TRANSFER_NOT_FOUND, "transfer " + id + " does not exist");
+      }
+      return r;
+    });
+  }
+
+  /** Post or void, for a tenant only once the transfer is seen to be its own. */
+  private CompletionStage<TransferEntity.Reply> act(Caller caller, String id,
+      Function<ActorRef<TransferEntity.Reply>, TransferEntity.Command> command) {
+    if (!caller.isTenant()) {
+      return ask(id, command);
+    }
+    return visible(caller, id).thenCompose(r -> r instanceof TransferEntity.Done
+        ? ask(id, command) : CompletableFuture.completedFuture(r));
+  }
+
+  private static boolean owns(Caller caller, Transfer t) {
+    // A presumed-aborted id has no request, so no legs to prove it is the caller's.
+    return t.request() == null ? !caller.isTenant()
+        : t.request().postingsByAccount().keySet().stream().allMatch(caller::owns);
+  }
+
   /** Transfer outcomes by status and code, for creates (single and batch elements). */
   private void countOutcome(TransferEntity.Reply reply, Throwable failure) {
     if (failure != null) {
@@ -96,14 +151,14 @@ public final class TransferRoutes extends RouteSupport {
     }
   }
 
-  private CompletionStage<HttpResponse> postPending(String id, JsonRequest body) {
+  private CompletionStage<HttpResponse> postPending(Caller caller, String id, JsonRequest body) {
     Long amount = body == null || !body.has("amount") ? null : body.amount("amount");
-    return admitted(1, () -> ask(id, replyTo -> new TransferEntity.PostPending(amount, replyTo))
+    return admitted(1, () -> act(caller, id, replyTo -> new TransferEntity.PostPending(amount, replyTo))
         .thenApply(TransferRoutes::toResponse));
   }
 
   /** Each element is independent: its own validation, its own outcome, in request order. */
-  private CompletionStage<HttpResponse> batch(JsonRequest body) {
+  private CompletionStage<HttpResponse> batch(Caller caller, JsonRequest body) {
     JsonNode transfers = body.node("transfers");
     if (transfers == null || !transfers.isArray() || transfers.isEmpty()) {
       throw new ApiError(ResultCode.INVALID_BATCH, "transfers must be an array of 1 to "
@@ -116,7 +171,7 @@ public final class TransferRoutes extends RouteSupport {
     return admitted(transfers.size(), () -> {
       List<CompletableFuture<ObjectNode>> results = new ArrayList<>();
       for (JsonNode element : transfers) {
-        results.add(batchItem(element).toCompletableFuture());
+        results.add(batchItem(caller, element).toCompletableFuture());
       }
       return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
         ObjectNode root = Json.MAPPER.createObjectNode();
@@ -127,7 +182,7 @@ public final class TransferRoutes extends RouteSupport {
     });
   }
 
-  private CompletionStage<ObjectNode> batchItem(JsonNode element) {
+  private CompletionStage<ObjectNode> batchItem(Caller caller, JsonNode element) {
     TransferParser.Parsed parsed;
     try {
       parsed = TransferParser.parse(element, limits);
@@ -136,7 +191,7 @@ public final class TransferRoutes extends RouteSupport {
           ErrorMapping.errorBody(e.code(), e.getMessage())));
     }
     String id = parsed.id();
-    return ask(id, replyTo -> new TransferEntity.Create(parsed.request(), replyTo))
+    return createAs(caller, parsed)
         .whenComplete(this::countOutcome)
         .thenApply(reply -> {
           if (reply instanceof TransferEntity.Done done) {

@@ -214,10 +214,20 @@ public final class QueryStore {
    * buckets that returned a full page (the horizon), so a page may be short with a next cursor.
    */
   public CompletionStage<AccountPage> accounts(String currency, String status, String after, int limit) {
+    return accounts(currency, status, after, null, limit);
+  }
+
+  /** As above, with ids below {@code before} only (null: no bound); a tenant's listing (TenantListing). */
+  public CompletionStage<AccountPage> accounts(String currency, String status, String after, String before,
+                                               int limit) {
     List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
     for (int b = 0; b < settings.listingBuckets(); b++) {
-      reads.add(select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
-          + "AND account_id > ? LIMIT ?", b, after == null ? "" : after, limit).toCompletableFuture());
+      reads.add((before == null
+          ? select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
+              + "AND account_id > ? LIMIT ?", b, after == null ? "" : after, limit)
+          : select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
+              + "AND account_id > ? AND account_id < ? LIMIT ?", b, after == null ? "" : after, before, limit))
+          .toCompletableFuture());
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(done -> {
       String horizon = null;

@@ -135,6 +135,21 @@ public class K8sManifestsTest {
     assertContactPointsAreEveryCassandraPod(deployed.getString("ledger.cassandra.contact-points"));
   }
 
+  /** Authentication is on in the pods, with the hash key from a Secret that is not in the manifests. */
+  @Test
+  public void theAuthHashKeyComesFromASecretThatIsNotInGit() {
+    Map<String, String> env = environment(container);
+    assertEquals("secret:ledger-auth/hash-key", env.get("LEDGER_AUTH_HASH_KEY"));
+    Config deployed = resolveApplicationConf(env);
+    assertTrue(deployed.getBoolean("ledger.auth.enabled"));
+    assertEquals("secret:ledger-auth/hash-key", deployed.getString("ledger.auth.hash-key"));
+    assertEquals("no bootstrap key in production", "", deployed.getString("ledger.auth.bootstrap-key-file"));
+    assertFalse(env.containsKey("LEDGER_AUTH_ENABLED"));
+    for (JsonNode resource : base) {
+      assertFalse("no Secret with a value in the manifests", resource.path("kind").asText().equals("Secret"));
+    }
+  }
+
   @Test
   public void rbacLetsDiscoveryReadPods() {
     String account = deployment.at("/spec/template/spec/serviceAccountName").asText();
@@ -258,11 +273,16 @@ public class K8sManifestsTest {
     return ports;
   }
 
-  /** Name to value; a value from the downward API (status.podIP) stands as {@link #POD_IP}. */
+  /**
+   * Name to value; a value from the downward API (status.podIP) stands as {@link #POD_IP}, one
+   * from a Secret as {@code secret:<name>/<key>}.
+   */
   private static Map<String, String> environment(JsonNode container) {
     Map<String, String> env = new LinkedHashMap<>();
     for (JsonNode variable : container.path("env")) {
-      String value = variable.has("value") ? variable.path("value").asText() : POD_IP;
+      JsonNode secret = variable.at("/valueFrom/secretKeyRef");
+      String value = variable.has("value") ? variable.path("value").asText()
+          : secret.isMissingNode() ? POD_IP : "secret:" + secret.path("name").asText() + "/" + secret.path("key").asText();
       env.put(variable.path("name").asText(), value);
     }
     return env;

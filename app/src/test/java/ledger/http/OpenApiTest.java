@@ -100,6 +100,23 @@ public class OpenApiTest {
     assertTrue(probed.toString(), probed.size() > 60);
   }
 
+  /** Bearer keys described once and required everywhere; each route's scope as ApiRoute has it. */
+  @Test
+  public void everyRouteNeedsABearerKeyAndNamesItsScope() {
+    assertEquals("bearer", api.path("components").path("securitySchemes").path("bearer").path("scheme").asText());
+    assertTrue(api.path("security").toString(), api.path("security").get(0).has("bearer"));
+    TestHttp anonymous = http.withAuthorization(null);
+    for (ApiRoute route : ApiRoute.values()) {
+      JsonNode op = api.get("paths").get(route.template()).get(route.method().toLowerCase());
+      assertEquals(route.toString(), route.scope().wire(), op.path("x-scope").asText());
+      assertTrue(route + ": 401 described", codesIn(resolve(op.get("responses").get("401"))).contains("unauthenticated"));
+      assertTrue(route + ": 403 described", codesIn(resolve(op.get("responses").get("403"))).contains("forbidden"));
+      Response r = anonymous.send(route.method(), route.template().replace("{id}", "oa-x"), null, null);
+      assertEquals(route + " " + r.body(), 401, r.status());
+      check(route, r);
+    }
+  }
+
   private static void check(ApiRoute route, Response r) {
     JsonNode op = api.get("paths").get(route.template()).get(route.method().toLowerCase());
     JsonNode response = resolve(op.get("responses").get(Integer.toString(r.status())));

@@ -1465,7 +1465,7 @@ public class TransferRoutesTest {
     Config config = PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
         .withFallback(TestNodes.singleNode(Map.of("akka.jvm-exit-on-fatal-error", "off",
-            "ledger.transfer.prepare-timeout", "1500ms")))
+            "ledger.transfer.prepare-timeout", "1500ms", "ledger.auth.store", "memory")))
         .resolve();
     LedgerNode own = LedgerNode.start(config, Duration.ofSeconds(30));
     try {

@@ -103,6 +103,9 @@ public final class ClusterNodeProcess {
     env.put("LEDGER_CASSANDRA_CONTACT_POINTS", cassandra);
     env.put("LEDGER_CASSANDRA_KEYSPACE", keyspace);
     env.put("LEDGER_CONTACT_POINTS", String.join(",", contactPoints));
+    // Every node accepts the test JVM's key (TestKeys), which TestHttp sends.
+    env.put("LEDGER_AUTH_HASH_KEY", TestKeys.hashKey());
+    env.put("LEDGER_AUTH_BOOTSTRAP_KEY_FILE", TestKeys.bootstrapFile().toString());
     return new ClusterNodeProcess(placement, ports, log, pb.start());
   }
 

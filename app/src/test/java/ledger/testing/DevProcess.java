@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import ledger.auth.BootstrapKey;
+import ledger.auth.DevAuth;
 
 /** `./ledger dev`'s entry point as a real separate JVM, on the test Cassandra (reused, never stopped). */
 public final class DevProcess {
@@ -14,10 +16,13 @@ public final class DevProcess {
   private final Path log;
   private final TestHttp http;
 
-  private DevProcess(Process process, Path log, int httpPort) {
+  private DevProcess(Process process, Path log, int httpPort, Path dataDir) {
     this.process = process;
     this.log = log;
-    this.http = new TestHttp("http://127.0.0.1:" + httpPort);
+    // Dev mode writes its key into the data folder on first start; sent once it is there.
+    Path keyFile = dataDir.resolve(DevAuth.KEY_FILE);
+    this.http = new TestHttp("http://127.0.0.1:" + httpPort,
+        () -> Files.exists(keyFile) ? "Bearer " + BootstrapKey.readOrCreate(keyFile).text() : null);
   }
 
   /** Starts a node; {@code settings} become -D system properties (they override the config). */
@@ -35,7 +40,7 @@ public final class DevProcess {
     env.put("LEDGER_REMOTING_PORT", Integer.toString(TestNodes.freePort()));
     env.put("LEDGER_CASSANDRA_PORT", Integer.toString(TestCassandra.get().address().getPort()));
     env.put("LEDGER_CASSANDRA_KEYSPACE", keyspace);
-    return new DevProcess(pb.start(), log, httpPort);
+    return new DevProcess(pb.start(), log, httpPort, dataDir);
   }
 
   public Process process() {

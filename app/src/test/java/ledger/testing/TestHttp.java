@@ -8,16 +8,38 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.Supplier;
 
-/** A small real HTTP client for tests: every call goes over a socket to a bound server. */
+/**
+ * A small real HTTP client for tests: every call goes over a socket to a bound server, with the
+ * test JVM's API key ({@link TestKeys}) unless told otherwise.
+ */
 public final class TestHttp {
   public static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client = CLIENT;
   private final String base;
+  private final Supplier<String> authorization;
 
   public TestHttp(String base) {
+    this(base, TestKeys::bearer);
+  }
+
+  /** {@code authorization} gives the Authorization header of each request; null or a null value: none. */
+  public TestHttp(String base, Supplier<String> authorization) {
     this.base = base;
+    this.authorization = authorization;
+  }
+
+  /** The same server with {@code Authorization: Bearer <key>}. */
+  public TestHttp withKey(String key) {
+    return new TestHttp(base, () -> "Bearer " + key);
+  }
+
+  /** The same server with this Authorization header as it is (null: none). */
+  public TestHttp withAuthorization(String header) {
+    return new TestHttp(base, () -> header);
   }
 
   /** Status, headers and body of one response; {@link #json()} parses the body. */
@@ -56,6 +78,10 @@ public final class TestHttp {
   }
 
   public Response send(HttpRequest.Builder builder) {
+    String auth = authorization == null ? null : authorization.get();
+    if (auth != null) {
+      builder.setHeader("Authorization", auth);
+    }
     try {
       HttpResponse<String> r = client.send(builder.timeout(Duration.ofSeconds(30)).build(),
           HttpResponse.BodyHandlers.ofString());

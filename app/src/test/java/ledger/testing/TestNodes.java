@@ -13,7 +13,7 @@ import java.util.Map;
 public final class TestNodes {
   private TestNodes() {}
 
-  /** A single self-joining node on free loopback ports, over the given base configuration. */
+  /** A single self-joining node on free loopback ports, accepting the test key ({@link TestKeys}). */
   public static Config singleNode(Map<String, Object> overrides) {
     Config ports = ConfigFactory.parseMap(Map.of(
         "ledger.http.interface", "127.0.0.1",
@@ -21,7 +21,7 @@ public final class TestNodes {
         "akka.management.http.port", freePort(),
         "akka.management.http.bind-hostname", "127.0.0.1",
         "akka.remote.artery.canonical.port", freePort(),
-        "ledger.cluster.join", "self"));
+        "ledger.cluster.join", "self")).withFallback(ConfigFactory.parseMap(TestKeys.nodeConfig()));
     return ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ports)
         .withFallback(ConfigFactory.parseResources("application.conf")));
   }
@@ -48,7 +48,9 @@ public final class TestNodes {
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
         .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\"\n"
             // No Cassandra: no projections, no recon (their tests run on the embedded Cassandra).
-            + "ledger.projection.enabled = off\nledger.recon.enabled = off"));
+            + "ledger.projection.enabled = off\nledger.recon.enabled = off\n"
+            // No api_keys table either: the node keeps the test key in memory.
+            + "ledger.auth.store = memory"));
     return inMemory.withFallback(singleNode(Map.of())).resolve();
   }
 
