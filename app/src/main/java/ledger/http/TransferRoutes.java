@@ -59,7 +59,7 @@ public final class TransferRoutes extends RouteSupport {
             pathEnd(() -> get(() -> completeSafely(visible(caller, id).thenApply(r -> asRead(r))))),
             path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(caller, id, body)))),
             path("void", () -> post(() -> completeSafely(admitted(1,
-                () -> act(caller, id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r)))))))))));
+                () -> act(caller, id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r))))))))))));
   }
 
   private CompletionStage<HttpResponse> create(Caller caller, JsonNode body) {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import ledger.LedgerNode;
 import ledger.tools.Recovery;
+import ledger.testing.TestKeys;
 import ledger.testing.TestCassandra;
 import ledger.testing.TestNodes;
 import org.junit.Test;
@@ -36,7 +37,7 @@ public class CassandraOutageTest {
     LedgerNode node = LedgerNode.start(config, Duration.ofSeconds(60));
     try {
       Recovery.Outcome outcome = Recovery.measure(
-          new Recovery.Settings(List.of("http://127.0.0.1:" + httpPort), null, 30, 8, Duration.ofSeconds(5),
+          new Recovery.Settings(List.of("http://127.0.0.1:" + httpPort), TestKeys.key().text(), 30, 8, Duration.ofSeconds(5),
               Duration.ofSeconds(120), SEED),
           Recovery.Fault.outage("Cassandra stopped", TestCassandra::stop, Duration.ofSeconds(10), TestCassandra::restart));
       System.out.println("CassandraOutageTest " + outcome);

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import ledger.tools.Chaos;
+import ledger.testing.TestKeys;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
 import org.junit.After;
@@ -47,7 +48,7 @@ public class ChaosBankTest {
     ClusterNodeProcess.startAll(ports, keyspace, logs, nodes);
     System.out.printf("ChaosBankTest: 3 nodes up after %.1f s%n", (System.nanoTime() - began) / 1e9);
 
-    Chaos.Result result = Chaos.run(new Chaos.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), null, 12, 8,
+    Chaos.Result result = Chaos.run(new Chaos.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), TestKeys.key().text(), 12, 8,
         DURATION, Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(1), Duration.ofSeconds(4), 2, SEED),
         new Chaos.Nodes() {
           private int restarts;

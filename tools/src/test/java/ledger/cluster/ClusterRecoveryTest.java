@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import ledger.tools.Recovery;
+import ledger.testing.TestKeys;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
 import ledger.testing.TestHttp;
@@ -44,7 +45,7 @@ public class ClusterRecoveryTest {
 
     ClusterNodeProcess victim = nodes.get(1);
     Recovery.Outcome outcome = Recovery.measure(
-        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), null, 40, 24,
+        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), TestKeys.key().text(), 40, 24,
             Duration.ofSeconds(5), Duration.ofSeconds(90), SEED),
         Recovery.Fault.killNode(1, () -> victim.process().destroyForcibly()));
     System.out.println("ClusterRecoveryTest " + outcome);

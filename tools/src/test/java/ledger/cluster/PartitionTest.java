@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import ledger.tools.Recovery;
 import ledger.cassandra.CassandraConnection;
+import ledger.testing.TestKeys;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Placement;
 import ledger.testing.ClusterNodeProcess.Ports;
@@ -95,7 +96,7 @@ public class PartitionTest {
     long[] cutAt = new long[1];
     CompletableFuture<Long> exitedAt = cutOff.process().onExit().thenApply(p -> System.nanoTime());
     Recovery.Outcome outcome = Recovery.measure(
-        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), null, 40, 24,
+        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), TestKeys.key().text(), 40, 24,
             Duration.ofSeconds(5), Duration.ofSeconds(90), SEED),
         Recovery.Fault.partition(2, () -> {
           cutAt[0] = System.nanoTime();
