@@ -11,6 +11,7 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.RecoveryFailed;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EffectBuilder;
@@ -32,6 +33,7 @@ import java.util.Set;
 import ledger.account.Account.Status;
 import ledger.core.CborSerializable;
 import ledger.core.ResultCode;
+import ledger.metrics.Metrics;
 import ledger.transfer.Posting;
 import ledger.transfer.TransferEntity;
 
@@ -262,6 +264,8 @@ public final class AccountEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(RecoveryFailed.class, (state, signal) ->
+            Metrics.get(ctx.getSystem()).recoveryFailed(TYPE_KEY.name(), signal.getFailure()))
         .onSignal(RecoveryCompleted.instance(), state -> {
           nextCheck.clear(); // this instance outlives a restart after a journal failure
           armPendingCheck(state);

@@ -30,6 +30,10 @@ public final class Metrics implements Extension {
       .register(registry);
   public final Counter transfersOverloaded = Counter.build("ledger_transfers_overloaded_total",
       "Transfer requests refused with 503 overloaded before any work started").register(registry);
+  public final Counter recoveryFailures = Counter.build("ledger_recovery_failures_total",
+      "Entity recoveries that failed, by entity type and reason (second_writer: the journal holds events of two "
+          + "writers of one persistence id; other: e.g. Cassandra unreachable)").labelNames("entity", "reason")
+      .register(registry);
   public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
       "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")
       .quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);
@@ -55,6 +59,22 @@ public final class Metrics implements Extension {
 
   private Metrics() {
     reconStatus.set(-1);
+  }
+
+  /** Counts a failed recovery of an {@code entity} ("Account", "Transfer") by its reason. */
+  public void recoveryFailed(String entity, Throwable failure) {
+    recoveryFailures.labels(entity, isSecondWriter(failure) ? "second_writer" : "other").inc();
+  }
+
+  /** Akka's replay filter (mode fail) names the writers of the persistence id it refused. */
+  static boolean isSecondWriter(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && m.contains("writer") && m.contains("persistenceId")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public static Metrics get(ActorSystem<?> system) {

@@ -13,6 +13,7 @@ import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.javadsl.Recovery;
 import akka.persistence.typed.SnapshotSelectionCriteria;
 import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.RecoveryFailed;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
@@ -34,6 +35,7 @@ import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Resolution;
 import ledger.core.CborSerializable;
 import ledger.core.ResultCode;
+import ledger.metrics.Metrics;
 import ledger.transfer.Transfer.Rejection;
 import ledger.transfer.Transfer.Status;
 
@@ -203,6 +205,8 @@ public final class TransferEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(RecoveryFailed.class, (state, signal) ->
+            Metrics.get(ctx.getSystem()).recoveryFailed(TYPE_KEY.name(), signal.getFailure()))
         .onSignal(RecoveryCompleted.instance(), state -> {
           // A restart after a journal failure re-runs recovery on this same instance: an
           // undecided prepare round is forgotten (its callers time out and retry; its accounts'

@@ -1,9 +1,11 @@
 package ledger.cluster;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import ledger.tools.Chaos;
@@ -42,7 +44,7 @@ public class ChaosBankTest {
     System.out.println("ChaosBankTest seed=" + SEED + " (rerun with -Dledger.chaos.seed=" + SEED + ")");
     long began = System.nanoTime();
     String keyspace = "it_chaos";
-    ClusterNodeProcess.schema(keyspace);
+    Config cassandra = ClusterNodeProcess.schema(keyspace);
     Path logs = ClusterNodeProcess.logFolder("chaos-");
     List<Ports> ports = List.of(Ports.free(), Ports.free(), Ports.free());
     ClusterNodeProcess.startAll(ports, keyspace, logs, nodes);
@@ -78,5 +80,7 @@ public class ChaosBankTest {
     for (Chaos.Check check : result.checks()) {
       assertTrue(check.name() + seed + ": " + check.figures(), check.ok());
     }
+    assertEquals("journals written by two incarnations at once" + seed, List.of(),
+        JournalWriters.interleaved(cassandra, keyspace));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import ledger.tools.Recovery;
@@ -38,7 +39,7 @@ public class ClusterRecoveryTest {
   public void aKilledNodesAccountsAreServedAgainAndNothingAcknowledgedIsLost() throws Exception {
     System.out.println("ClusterRecoveryTest seed=" + SEED + " (rerun with -Dledger.recovery.seed=" + SEED + ")");
     String keyspace = "it_cluster";
-    ClusterNodeProcess.schema(keyspace);
+    Config cassandra = ClusterNodeProcess.schema(keyspace);
     Path logs = ClusterNodeProcess.logFolder("cluster-");
     List<Ports> ports = List.of(Ports.free(), Ports.free(), Ports.free());
     ClusterNodeProcess.startAll(ports, keyspace, logs, nodes);
@@ -58,6 +59,8 @@ public class ClusterRecoveryTest {
         outcome.balanceMismatches());
     assertTrue("S1: " + outcome, outcome.s1Holds());
     assertEquals("the survivors removed the killed node", 2, nodes.get(0).upMembers());
+    assertEquals("journals written by two incarnations at once", List.of(),
+        JournalWriters.interleaved(cassandra, keyspace));
 
     ClusterNodeProcess restarted = ClusterNodeProcess.start(ports.get(1), ports, keyspace, logs.resolve("node-2b.log"));
     nodes.set(1, restarted);

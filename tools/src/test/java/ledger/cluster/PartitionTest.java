@@ -7,8 +7,6 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Tcp;
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
@@ -18,15 +16,11 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import ledger.tools.Recovery;
-import ledger.cassandra.CassandraConnection;
 import ledger.testing.TestKeys;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Placement;
@@ -117,7 +111,7 @@ public class PartitionTest {
     assertEquals("accounts whose balance is not exactly their posted transfers: " + outcome, 0,
         outcome.balanceMismatches());
     assertTrue("S1: " + outcome, outcome.s1Holds());
-    assertEquals("journals written by two live incarnations at once", List.of(), interleavedWriters(cassandra));
+    assertEquals("journals written by two live incarnations at once", List.of(), JournalWriters.interleaved(cassandra, KEYSPACE));
 
     network.healAll();
     ClusterNodeProcess restarted = ClusterNodeProcess.start(placements.get(2), ports.get(2), contactPoints, relay,
@@ -176,66 +170,18 @@ public class PartitionTest {
     return NetworkNamespaces.gatewayAddress() + ":" + port;
   }
 
-  /** Every persistence id whose journal shows two writers at once (see {@link #secondWriters}). */
-  private static List<String> interleavedWriters(Config cassandra) {
-    Map<String, List<Write>> byId = new HashMap<>();
-    try (CqlSession cql = CassandraConnection.openSession(cassandra)) {
-      for (Row row : cql.execute("SELECT persistence_id, sequence_nr, writer_uuid FROM " + KEYSPACE + ".messages")) {
-        byId.computeIfAbsent(row.getString("persistence_id"), k -> new ArrayList<>())
-            .add(new Write(row.getLong("sequence_nr"), row.getString("writer_uuid")));
-      }
-    }
-    System.out.printf("PartitionTest: %d journals checked for a second writer%n", byId.size());
-    return secondWriters(byId);
-  }
-
-  /** One event in a journal: its sequence number and the incarnation of the entity that wrote it. */
-  record Write(long sequenceNr, String writer) {}
-
-  /**
-   * The journals that show two writers at once: a sequence number written twice, or a writer
-   * that wrote again after another one had taken over. One entity per persistence id at a time
-   * writes one run of events, then the next incarnation (after a move, passivation or restart)
-   * continues where it stopped; a split brain would interleave them.
-   */
-  static List<String> secondWriters(Map<String, List<Write>> journals) {
-    List<String> broken = new ArrayList<>();
-    journals.forEach((id, writes) -> {
-      List<Write> sorted = new ArrayList<>(writes);
-      sorted.sort((a, b) -> Long.compare(a.sequenceNr(), b.sequenceNr()));
-      Set<String> finished = new HashSet<>();
-      String writer = null;
-      long last = 0;
-      for (Write w : sorted) {
-        if (w.sequenceNr() == last) {
-          broken.add(id + ": sequence number " + last + " written twice");
-          return;
-        }
-        if (!w.writer().equals(writer)) {
-          if (finished.contains(w.writer())) {
-            broken.add(id + ": writer " + w.writer() + " wrote again at " + w.sequenceNr() + " after " + writer);
-            return;
-          }
-          if (writer != null) {
-            finished.add(writer);
-          }
-          writer = w.writer();
-        }
-        last = w.sequenceNr();
-      }
-    });
-    broken.sort(null);
-    return broken;
-  }
-
   /** The journal check above can fail: it sees a repeated sequence number and interleaved writers. */
   @Test
   public void theSecondWriterCheckSeesInterleavingAndRepeats() {
-    Map<String, List<Write>> journals = Map.of(
-        "moved", List.of(new Write(1, "a"), new Write(2, "a"), new Write(3, "b"), new Write(4, "c")),
-        "twice", List.of(new Write(1, "a"), new Write(2, "a"), new Write(2, "b")),
-        "interleaved", List.of(new Write(3, "a"), new Write(1, "a"), new Write(2, "b")));
+    Map<String, List<JournalWriters.Write>> journals = Map.of(
+        "moved", List.of(write(1, "a"), write(2, "a"), write(3, "b"), write(4, "c")),
+        "twice", List.of(write(1, "a"), write(2, "a"), write(2, "b")),
+        "interleaved", List.of(write(3, "a"), write(1, "a"), write(2, "b")));
     assertEquals(List.of("interleaved: writer a wrote again at 3 after b", "twice: sequence number 2 written twice"),
-        secondWriters(journals));
+        JournalWriters.secondWriters(journals));
+  }
+
+  private static JournalWriters.Write write(long sequenceNr, String writer) {
+    return new JournalWriters.Write(sequenceNr, writer);
   }
 }
