@@ -26,20 +26,54 @@ public final class BootstrapKey {
 
   private BootstrapKey() {}
 
-  public static ApiKey ensure(Path file, KeyHasher hasher, KeyStore store, Clock clock, Duration timeout) {
+  /**
+   * Registers the key of {@code file} (made first if missing), trying again until
+   * {@code deadline}: nodes starting together on a busy machine contend on the same
+   * lightweight transaction, and one slow attempt must not stop a node from starting. A key
+   * already stored is only read, so a restart costs no write.
+   */
+  public static ApiKey ensure(Path file, KeyHasher hasher, KeyStore store, Clock clock, Duration timeout,
+                              Duration deadline) {
     ApiKey key = readOrCreate(file);
     KeyRecord record = new KeyRecord(key.id(), hasher.hash(key.secret()), "bootstrap", EnumSet.allOf(Scope.class),
         List.of(), clock.instant(), null, null);
-    try {
-      boolean inserted = store.insertIfAbsent(record).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (!inserted) {
-        warnIfUnusable(store.find(key.id()).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS),
-            record, file);
+    long end = System.nanoTime() + deadline.toNanos();
+    long pause = 250;
+    while (true) {
+      try {
+        register(record, store, timeout, file);
+        return key;
+      } catch (Exception e) {
+        if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > end) {
+          throw new IllegalStateException("could not register the bootstrap key of " + file + " within " + deadline
+              + ": " + e, e);
+        }
+        log.warn("Registering the bootstrap key of {} failed ({}); trying again in {} ms", file, e.toString(), pause);
+        sleep(pause);
+        pause = Math.min(pause * 2, 4000);
       }
-    } catch (Exception e) {
-      throw new IllegalStateException("could not register the bootstrap key of " + file + ": " + e.getMessage(), e);
     }
-    return key;
+  }
+
+  private static void register(KeyRecord record, KeyStore store, Duration timeout, Path file) throws Exception {
+    Optional<KeyRecord> stored = store.find(record.id()).toCompletableFuture()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (stored.isEmpty()
+        && store.insertIfAbsent(record).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      return;
+    }
+    Optional<KeyRecord> now = stored.isPresent() ? stored
+        : store.find(record.id()).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    warnIfUnusable(now, record, file);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The key in {@code file}; if there is none, a new one written there (mode 0600, never half-written). */

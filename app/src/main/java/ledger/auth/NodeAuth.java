@@ -5,6 +5,7 @@ import akka.actor.typed.DispatcherSelector;
 import akka.stream.alpakka.cassandra.javadsl.CassandraSessionRegistry;
 import com.typesafe.config.Config;
 import java.time.Clock;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,8 @@ public final class NodeAuth {
     KeyHasher hasher = settings.hasher();
     KeyStore store = store(system, config, settings);
     settings.bootstrapKeyFile().ifPresent(file -> {
-      ApiKey key = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), settings.lookupTimeout().multipliedBy(5));
+      ApiKey key = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), settings.lookupTimeout().multipliedBy(5),
+          Duration.ofSeconds(90));
       log.info("Bootstrap API key {} registered from {}", key.id(), file);
     });
     JwtVerifier jwt = JwtSettings.fromConfig(config)

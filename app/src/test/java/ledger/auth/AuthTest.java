@@ -225,12 +225,12 @@ public class AuthTest {
   public void theBootstrapFileIsCreatedOnceAndRegisteredIdempotently() throws Exception {
     Path dir = Files.createTempDirectory(Path.of("target"), "bootstrap-");
     Path file = dir.resolve("key");
-    ApiKey first = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), Duration.ofSeconds(10));
+    ApiKey first = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofSeconds(30));
     assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
         Files.getPosixFilePermissions(file));
     assertEquals(first.text(), Files.readString(file).strip());
     // Another node given the same file: the same key, registered again without harm.
-    ApiKey again = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), Duration.ofSeconds(10));
+    ApiKey again = BootstrapKey.ensure(file, hasher, store, Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofSeconds(30));
     assertEquals(first, again);
     try (var files = Files.list(dir)) {
       assertEquals("no temporary file left", 1, files.count());
