@@ -14,7 +14,6 @@ import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.RecoveryFailed;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
-import akka.persistence.typed.javadsl.EffectBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
@@ -114,6 +113,9 @@ public final class AccountEntity
   /** Receive timeout: passivate if nothing is pending. */
   public record Idle() implements Command {}
 
+  /** To itself: write the group of events decided so far (group commit); never sent by others. */
+  public record Flush() implements Command {}
+
   public sealed interface Reply extends CborSerializable {}
 
   public record Accepted(Account account, boolean created) implements Reply {}
@@ -161,12 +163,25 @@ public final class AccountEntity
 
   // ---- behaviour ------------------------------------------------------------------------
 
+  /**
+   * {@code groupMaxEvents} and {@code groupMaxBytes} bound one group commit (one journal write);
+   * {@code pendingLegsMax} the legs an account holds at once (more are refused too_many_pending).
+   */
   public record Settings(int snapshotEveryEvents, int tagCount, Duration presumedAbortAfter,
-                         Duration pendingCheckInterval, Duration idleTimeout) {
+                         Duration pendingCheckInterval, Duration idleTimeout, int groupMaxEvents, int groupMaxBytes,
+                         int pendingLegsMax) {
     public Settings {
-      if (snapshotEveryEvents < 1 || tagCount < 1) {
-        throw new IllegalArgumentException("snapshot cadence and tag count must be positive");
+      if (snapshotEveryEvents < 1 || tagCount < 1 || pendingLegsMax < 1) {
+        throw new IllegalArgumentException("snapshot cadence, tag count and pending legs must be positive");
       }
+      new CommitGroup.Bound(groupMaxEvents, groupMaxBytes);
+    }
+
+    /** With the default group bound and pending cap. */
+    public Settings(int snapshotEveryEvents, int tagCount, Duration presumedAbortAfter,
+                    Duration pendingCheckInterval, Duration idleTimeout) {
+      this(snapshotEveryEvents, tagCount, presumedAbortAfter, pendingCheckInterval, idleTimeout, 32, 16 * 1024,
+          2000);
     }
 
     public static Settings fromConfig(com.typesafe.config.Config root) {
@@ -175,7 +190,10 @@ public final class AccountEntity
           root.getInt("ledger.projection.tag-count"),
           root.getDuration("ledger.transfer.presumed-abort-after"),
           root.getDuration("ledger.transfer.pending-check-interval"),
-          root.getDuration("ledger.account.idle-timeout"));
+          root.getDuration("ledger.account.idle-timeout"),
+          root.getInt("ledger.account.group-commit.max-events"),
+          root.getBytes("ledger.account.group-commit.max-bytes").intValue(),
+          root.getInt("ledger.account.pending-legs-max"));
     }
   }
 
@@ -233,6 +251,9 @@ public final class AccountEntity
    * defence in depth at no journal cost, so it is not persisted.
    */
   private final Map<String, Instant> recentlyFinished = new HashMap<>();
+  private final CommitGroup group;
+  /** A Flush is on its way to this entity (at most one at a time). */
+  private boolean flushScheduled;
 
   private AccountEntity(String accountId, Settings settings, Environment env, ActorContext<Command> ctx,
                         TimerScheduler<Command> timers) {
@@ -243,6 +264,7 @@ public final class AccountEntity
     this.env = env;
     this.ctx = ctx;
     this.timers = timers;
+    this.group = new CommitGroup(new CommitGroup.Bound(settings.groupMaxEvents(), settings.groupMaxBytes()));
   }
 
   @Override
@@ -267,7 +289,11 @@ public final class AccountEntity
         .onSignal(RecoveryFailed.class, (state, signal) ->
             Metrics.get(ctx.getSystem()).recoveryFailed(TYPE_KEY.name(), signal.getFailure()))
         .onSignal(RecoveryCompleted.instance(), state -> {
-          nextCheck.clear(); // this instance outlives a restart after a journal failure
+          // This instance outlives a restart after a journal failure: what it decided on the
+          // failed write's state is void (its answers were never sent; the callers time out).
+          nextCheck.clear();
+          group.clear();
+          flushScheduled = false;
           armPendingCheck(state);
         })
         .build();
@@ -276,46 +302,159 @@ public final class AccountEntity
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
-    builder.forStateType(Empty.class)
-        .onCommand(Create.class, (state, cmd) -> persistCreated(cmd))
-        .onCommand(Prepare.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
-            new Refused(accountId, cmd.transferId(), ResultCode.ACCOUNT_NOT_FOUND)))
-        .onCommand(PostLeg.class, (state, cmd) -> Effect().reply(cmd.replyTo(), ack(cmd.transferId())))
-        .onCommand(VoidLeg.class, (state, cmd) -> Effect().reply(cmd.replyTo(), ack(cmd.transferId())))
-        .onCommand(ClientCommand.class, (state, cmd) ->
-            reject(cmd, ResultCode.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist"))
-        .onAnyCommand((state, cmd) -> Effect().noReply());
-    builder.forStateType(Account.class)
-        .onCommand(Create.class, this::createAgain)
-        .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(account, false)))
-        .onCommand(Lock.class, this::lock)
-        .onCommand(Unlock.class, this::unlock)
-        .onCommand(Close.class, this::close)
-        .onCommand(Update.class, this::update)
-        .onCommand(Prepare.class, this::prepare)
-        .onCommand(PostLeg.class, this::postLeg)
-        .onCommand(VoidLeg.class, this::voidLeg)
-        .onCommand(Resolution.class, this::resolution)
-        .onCommand(CheckPending.class, this::checkPending)
-        .onCommand(Idle.class, this::idle);
+    builder.forAnyState().onAnyCommand(this::handle);
     return builder.build();
+  }
+
+  // ---- group commit -------------------------------------------------------------------------
+
+  /** What a command decided: nothing to say, an answer alone, or one event and the answer after it. */
+  private sealed interface Decision permits Silent, Answer, Write {}
+
+  private record Silent() implements Decision {}
+
+  private record Answer(Runnable send) implements Decision {}
+
+  /** {@code answer} is built from the state right after this event (not after the whole group). */
+  private record Write(Event event, Function<State, Runnable> answer) implements Decision {}
+
+  /**
+   * Every command is decided against the state including the group not yet written (see
+   * {@link CommitGroup}); its events join the group, and the group is written as one atomic
+   * single-partition write when the entity has read every command already waiting (the Flush
+   * it sent itself comes after them), or at once when the group is full. While a write is in
+   * flight Akka stashes commands, and hands them all over before the next mailbox message once
+   * it is acknowledged, so they form the next group.
+   */
+  private ReplyEffect<Event, State> handle(State written, Command cmd) {
+    if (cmd instanceof Flush) {
+      flushScheduled = false;
+      return group.isEmpty() ? Effect().noReply() : writeGroup();
+    }
+    if (cmd instanceof Get get) {
+      // A read answers what is written: what the group holds is not acknowledged to anyone yet.
+      if (written instanceof Account account) {
+        return Effect().reply(get.replyTo(), new Accepted(account, false));
+      } else if (!group.isEmpty()) { // its creation is in the group, not yet written
+        return Effect().reply(get.replyTo(), notFound());
+      }
+    }
+    State view = group.isEmpty() ? written : group.state();
+    if (!(view instanceof Account)) {
+      return beforeCreation(cmd);
+    }
+    Decision decision = decide((Account) view, cmd);
+    if (decision instanceof Answer answer) {
+      if (group.isEmpty()) {
+        answer.send().run();
+      } else {
+        group.defer(answer.send());
+      }
+    } else if (decision instanceof Write write) {
+      // A coordinator's resolution has nobody waiting for an answer and comes alone (presumed
+      // abort): with no group open it is written at once.
+      return add(view, write, cmd instanceof Resolution && group.isEmpty());
+    }
+    return Effect().noReply();
+  }
+
+  /** Adds a decided event to the group: written at once if the group is full, else at the Flush. */
+  private ReplyEffect<Event, State> add(State view, Write write, boolean now) {
+    State after = applyEvent(view, write.event());
+    if (group.add(write.event(), after, write.answer().apply(after)) || now) {
+      return writeGroup();
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      ctx.getSelf().tell(new Flush());
+    }
+    return Effect().noReply();
+  }
+
+  /** One journal write for the whole group; its answers go out once it is acknowledged. */
+  private ReplyEffect<Event, State> writeGroup() {
+    CommitGroup.Taken taken = group.take();
+    long start = System.nanoTime();
+    return Effect().persist(taken.events()).thenRun(state -> {
+      env.persistObserver().persisted(System.nanoTime() - start);
+      taken.answers().forEach(Runnable::run);
+      armPendingCheck(state);
+    }).thenNoReply();
+  }
+
+  /**
+   * No account (nothing written, no creation in the group): a Create is decided; anything else
+   * is answered at once and the entity passivates, so that requests naming accounts that do not
+   * exist leave no entity behind (and no remembered one).
+   */
+  private ReplyEffect<Event, State> beforeCreation(Command cmd) {
+    Decision decision = cmd instanceof Create create ? create(create) : answerBeforeCreation(cmd);
+    if (decision instanceof Write write) {
+      return add(new Empty(), write, false);
+    }
+    if (decision instanceof Answer answer) {
+      answer.send().run();
+    }
+    if (env.shard() != null) {
+      env.shard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
+    return Effect().noReply();
+  }
+
+  private Decision answerBeforeCreation(Command cmd) {
+    if (cmd instanceof Prepare prepare) {
+      return new Answer(() -> prepare.replyTo().tell(
+          new Refused(accountId, prepare.transferId(), ResultCode.ACCOUNT_NOT_FOUND)));
+    } else if (cmd instanceof PostLeg post) {
+      return ackNow(post.replyTo(), post.transferId());
+    } else if (cmd instanceof VoidLeg voidLeg) {
+      return ackNow(voidLeg.replyTo(), voidLeg.transferId());
+    } else if (cmd instanceof ClientCommand client) {
+      return new Answer(() -> client.replyTo().tell(notFound()));
+    }
+    return new Silent();
+  }
+
+  private Decision decide(Account account, Command cmd) {
+    if (cmd instanceof Create c) {
+      return createAgain(account, c);
+    } else if (cmd instanceof Lock c) {
+      return lock(account, c);
+    } else if (cmd instanceof Unlock c) {
+      return unlock(account, c);
+    } else if (cmd instanceof Close c) {
+      return close(account, c);
+    } else if (cmd instanceof Update c) {
+      return update(account, c);
+    } else if (cmd instanceof Prepare c) {
+      return prepare(account, c);
+    } else if (cmd instanceof PostLeg c) {
+      return postLeg(account, c);
+    } else if (cmd instanceof VoidLeg c) {
+      return voidLeg(account, c);
+    } else if (cmd instanceof Resolution c) {
+      return resolution(account, c);
+    } else if (cmd instanceof CheckPending) {
+      checkPending(account);
+    } else if (cmd instanceof Idle) {
+      idle(account);
+    }
+    return new Silent();
   }
 
   // ---- transfer protocol ------------------------------------------------------------------
 
-  private ReplyEffect<Event, State> prepare(Account account, Prepare cmd) {
+  private Decision prepare(Account account, Prepare cmd) {
     PendingLeg existing = account.pending().get(cmd.transferId());
     Instant at = now();
     if (existing != null) {
       // Idempotent: the same postings again are already held; different ones cannot be.
-      boolean same = sameLeg(existing, cmd);
-      return Effect().reply(cmd.replyTo(), same ? new Prepared(accountId, cmd.transferId())
-          : new Refused(accountId, cmd.transferId(), ResultCode.TRANSFER_TIMED_OUT));
+      return prepareAnswer(cmd, sameLeg(existing, cmd) ? null : ResultCode.TRANSFER_TIMED_OUT);
     }
     recentlyFinished.values().removeIf(forgetAt -> forgetAt.isBefore(at));
     if (at.isAfter(cmd.deadline()) || recentlyFinished.containsKey(cmd.transferId())) {
       // A late (duplicate) Prepare must never re-create a leg its coordinator already resolved.
-      return Effect().reply(cmd.replyTo(), new Refused(accountId, cmd.transferId(), ResultCode.TRANSFER_TIMED_OUT));
+      return prepareAnswer(cmd, ResultCode.TRANSFER_TIMED_OUT);
     }
     ResultCode refusal = account.statusRefusal();
     if (refusal == null && cmd.postings().stream().anyMatch(p -> !p.currency().equals(account.currency()))) {
@@ -331,12 +470,22 @@ public final class AccountEntity
         refusal = ResultCode.OVERFLOW;
       }
     }
-    if (refusal != null) {
-      return Effect().reply(cmd.replyTo(), new Refused(accountId, cmd.transferId(), refusal));
+    if (refusal == null && account.pending().size() >= settings.pendingLegsMax()) {
+      refusal = ResultCode.TOO_MANY_PENDING;
     }
-    return persistTimed(new LegPrepared(leg, at, Counters.of(account.withLeg(leg, at))))
-        .thenRun(state -> armPendingCheck(state))
-        .thenReply(cmd.replyTo(), state -> new Prepared(accountId, cmd.transferId()));
+    if (refusal != null) {
+      return prepareAnswer(cmd, refusal);
+    }
+    Prepared prepared = new Prepared(accountId, cmd.transferId());
+    return new Write(new LegPrepared(leg, at, Counters.of(account.withLeg(leg, at))),
+        after -> () -> cmd.replyTo().tell(prepared));
+  }
+
+  /** Prepared when {@code refusal} is null, else refused with it. */
+  private Answer prepareAnswer(Prepare cmd, ResultCode refusal) {
+    PrepareReply reply = refusal == null ? new Prepared(accountId, cmd.transferId())
+        : new Refused(accountId, cmd.transferId(), refusal);
+    return new Answer(() -> cmd.replyTo().tell(reply));
   }
 
   private boolean sameLeg(PendingLeg existing, Prepare cmd) {
@@ -350,27 +499,27 @@ public final class AccountEntity
     }
   }
 
-  private ReplyEffect<Event, State> postLeg(Account account, PostLeg cmd) {
-    if (!account.pending().containsKey(cmd.transferId())) {
-      return Effect().reply(cmd.replyTo(), ack(cmd.transferId()));
+  private Decision postLeg(Account account, PostLeg cmd) {
+    PendingLeg leg = account.pending().get(cmd.transferId());
+    if (leg == null) {
+      return ackNow(cmd.replyTo(), cmd.transferId());
     }
-    if (!partialFits(account.pending().get(cmd.transferId()), cmd.partialAmount())) {
+    if (!partialFits(leg, cmd.partialAmount())) {
       ctx.getLog().error("Refusing a partial post of {} on leg {} of account {}: it does not fit",
           cmd.partialAmount(), cmd.transferId(), accountId);
-      return Effect().noReply();
+      return new Silent();
     }
-    finished(account.pending().get(cmd.transferId()));
-    return persistTimed(posted(account, cmd.transferId(), cmd.partialAmount()))
-        .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
+    finished(leg);
+    return new Write(posted(account, cmd.transferId(), cmd.partialAmount()), ackAfter(cmd.replyTo(), cmd.transferId()));
   }
 
-  private ReplyEffect<Event, State> voidLeg(Account account, VoidLeg cmd) {
-    if (!account.pending().containsKey(cmd.transferId())) {
-      return Effect().reply(cmd.replyTo(), ack(cmd.transferId()));
+  private Decision voidLeg(Account account, VoidLeg cmd) {
+    PendingLeg leg = account.pending().get(cmd.transferId());
+    if (leg == null) {
+      return ackNow(cmd.replyTo(), cmd.transferId());
     }
-    finished(account.pending().get(cmd.transferId()));
-    return persistTimed(voided(account, cmd.transferId()))
-        .thenReply(cmd.replyTo(), state -> ack(cmd.transferId()));
+    finished(leg);
+    return new Write(voided(account, cmd.transferId()), ackAfter(cmd.replyTo(), cmd.transferId()));
   }
 
   private LegPosted posted(Account account, String transferId, Long partialAmount) {
@@ -385,34 +534,28 @@ public final class AccountEntity
         Counters.of(account.withLegVoided(transferId, at)));
   }
 
-  /** Persists one event, telling the observer how long the journal took to acknowledge it. */
-  private EffectBuilder<Event, State> persistTimed(Event event) {
-    long start = System.nanoTime();
-    return Effect().persist(event).thenRun(state -> env.persistObserver().persisted(System.nanoTime() - start));
-  }
-
   /** The coordinator's word on a leg this account asked about. */
-  private ReplyEffect<Event, State> resolution(Account account, Resolution r) {
+  private Decision resolution(Account account, Resolution r) {
     PendingLeg leg = account.pending().get(r.transferId());
     if (leg == null) {
-      return Effect().noReply();
+      return new Silent();
     }
     switch (r.outcome()) {
       case POST -> {
         if (!partialFits(leg, r.partialAmount())) {
           ctx.getLog().error("Ignoring resolution {} for account {}: the amount does not fit", r, accountId);
-          return Effect().noReply();
+          return new Silent();
         }
         finished(leg);
-        return persistTimed(posted(account, r.transferId(), r.partialAmount())).thenNoReply();
+        return new Write(posted(account, r.transferId(), r.partialAmount()), after -> () -> { });
       }
       case VOID -> {
         finished(leg);
-        return persistTimed(voided(account, r.transferId())).thenNoReply();
+        return new Write(voided(account, r.transferId()), after -> () -> { });
       }
       default -> {
         nextCheck.put(r.transferId(), r.recheckAt());
-        return Effect().noReply();
+        return new Silent();
       }
     }
   }
@@ -429,11 +572,11 @@ public final class AccountEntity
   }
 
   /** Presumed abort: ask the coordinator of every leg undecided past the bound. */
-  private ReplyEffect<Event, State> checkPending(Account account, CheckPending tick) {
+  private void checkPending(Account account) {
     if (account.pending().isEmpty()) {
       timers.cancel(CHECK_TIMER);
       nextCheck.clear();
-      return Effect().noReply();
+      return;
     }
     Instant at = env.clock().instant();
     nextCheck.keySet().retainAll(account.pending().keySet());
@@ -445,7 +588,6 @@ public final class AccountEntity
         nextCheck.put(leg.transferId(), at.plus(settings.presumedAbortAfter()));
       }
     }
-    return Effect().noReply();
   }
 
   private void armPendingCheck(State state) {
@@ -454,22 +596,27 @@ public final class AccountEntity
     }
   }
 
-  private ReplyEffect<Event, State> idle(Account account, Idle idle) {
+  private void idle(Account account) {
     // Remembered entities are not passivated by sharding: an account holding pending legs must
     // stay alive (and be restarted after a crash) until they are resolved.
-    if (account.pending().isEmpty() && env.shard() != null) {
+    if (group.isEmpty() && account.pending().isEmpty() && env.shard() != null) {
       env.shard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
     }
-    return Effect().noReply();
   }
 
-  private LegAck ack(String transferId) {
-    return new LegAck(accountId, transferId);
+  private Answer ackNow(ActorRef<LegAck> replyTo, String transferId) {
+    LegAck ack = new LegAck(accountId, transferId);
+    return new Answer(() -> replyTo.tell(ack));
+  }
+
+  private Function<State, Runnable> ackAfter(ActorRef<LegAck> replyTo, String transferId) {
+    LegAck ack = new LegAck(accountId, transferId);
+    return after -> () -> replyTo.tell(ack);
   }
 
   // ---- client commands ----------------------------------------------------------------------
 
-  private ReplyEffect<Event, State> persistCreated(Create cmd) {
+  private Decision create(Create cmd) {
     AccountSpec spec = cmd.spec();
     if (spec.minBalance() != null && spec.maxBalance() != null && spec.maxBalance() < spec.minBalance()) {
       return reject(cmd, ResultCode.INVALID_LIMIT, "max_balance must not be below min_balance");
@@ -478,12 +625,11 @@ public final class AccountEntity
     if (!Account.opened(accountId, spec, at).withinLimits(spec.minBalance(), spec.maxBalance())) {
       return reject(cmd, ResultCode.LIMIT_VIOLATED, "a new account has balance 0, which these limits forbid");
     }
-    return persistTimed(new Created(accountId, spec, at))
-        .thenReply(cmd.replyTo(), state -> new Accepted((Account) state, true));
+    return new Write(new Created(accountId, spec, at), after -> accept(cmd, after, true));
   }
 
   /** Idempotent create: compare with the original request, field by field in API order. */
-  private ReplyEffect<Event, State> createAgain(Account account, Create cmd) {
+  private Decision createAgain(Account account, Create cmd) {
     AccountSpec was = account.createdWith();
     AccountSpec now = cmd.spec();
     if (!was.currency().equals(now.currency())) {
@@ -498,24 +644,24 @@ public final class AccountEntity
     if (!was.metadata().equals(now.metadata())) {
       return reject(cmd, ResultCode.EXISTS_WITH_DIFFERENT_METADATA, "account exists with other metadata");
     }
-    return Effect().reply(cmd.replyTo(), new Accepted(account, false));
+    return new Answer(accept(cmd, account, false));
   }
 
-  private ReplyEffect<Event, State> lock(Account account, Lock cmd) {
+  private Decision lock(Account account, Lock cmd) {
     if (account.status() != Status.OPEN) {
       return reject(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot lock a " + statusName(account) + " account");
     }
-    return persistAndReply(new Locked(now()), cmd);
+    return change(new Locked(now()), cmd);
   }
 
-  private ReplyEffect<Event, State> unlock(Account account, Unlock cmd) {
+  private Decision unlock(Account account, Unlock cmd) {
     if (account.status() != Status.LOCKED) {
       return reject(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot unlock a " + statusName(account) + " account");
     }
-    return persistAndReply(new Unlocked(now()), cmd);
+    return change(new Unlocked(now()), cmd);
   }
 
-  private ReplyEffect<Event, State> close(Account account, Close cmd) {
+  private Decision close(Account account, Close cmd) {
     if (account.status() == Status.CLOSED) {
       return reject(cmd, ResultCode.INVALID_STATUS_TRANSITION, "account is already closed");
     }
@@ -525,10 +671,10 @@ public final class AccountEntity
     if (account.hasPending()) {
       return reject(cmd, ResultCode.ACCOUNT_HAS_PENDING, "account has pending transfers");
     }
-    return persistAndReply(new Closed(now()), cmd);
+    return change(new Closed(now()), cmd);
   }
 
-  private ReplyEffect<Event, State> update(Account account, Update cmd) {
+  private Decision update(Account account, Update cmd) {
     if (account.status() == Status.CLOSED) {
       return reject(cmd, ResultCode.ACCOUNT_CLOSED, "account is closed");
     }
@@ -544,17 +690,27 @@ public final class AccountEntity
     boolean unchanged = Objects.equals(min, account.minBalance()) && Objects.equals(max, account.maxBalance())
         && meta.equals(account.metadata());
     if (unchanged) {
-      return Effect().reply(cmd.replyTo(), new Accepted(account, false));
+      return new Answer(accept(cmd, account, false));
     }
-    return persistAndReply(new LimitsChanged(min, max, meta, now()), cmd);
+    return change(new LimitsChanged(min, max, meta, now()), cmd);
   }
 
-  private ReplyEffect<Event, State> persistAndReply(Event event, ClientCommand cmd) {
-    return persistTimed(event).thenReply(cmd.replyTo(), state -> new Accepted((Account) state, false));
+  private Write change(Event event, ClientCommand cmd) {
+    return new Write(event, after -> accept(cmd, after, false));
   }
 
-  private ReplyEffect<Event, State> reject(ClientCommand cmd, ResultCode code, String message) {
-    return Effect().reply(cmd.replyTo(), new Rejected(code, message));
+  private static Runnable accept(ClientCommand cmd, State account, boolean created) {
+    Accepted accepted = new Accepted((Account) account, created);
+    return () -> cmd.replyTo().tell(accepted);
+  }
+
+  private static Answer reject(ClientCommand cmd, ResultCode code, String message) {
+    Rejected rejected = new Rejected(code, message);
+    return new Answer(() -> cmd.replyTo().tell(rejected));
+  }
+
+  private Rejected notFound() {
+    return new Rejected(ResultCode.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist");
   }
 
   private Instant now() {

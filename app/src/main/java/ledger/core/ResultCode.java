@@ -62,6 +62,8 @@ public enum ResultCode {
   OVERFLOW,
   EXCEEDS_MIN_BALANCE,
   EXCEEDS_MAX_BALANCE,
+  /** The account holds ledger.account.pending-legs-max legs already; checked last. */
+  TOO_MANY_PENDING,
   TRANSFER_TIMED_OUT,
   INVALID_STATUS_TRANSITION,
   ACCOUNT_NOT_EMPTY,

@@ -32,7 +32,7 @@ public final class ErrorMapping {
           TRANSFER_EXPIRED -> StatusCodes.CONFLICT;
       // Business refusals of a transfer; a rejected transfer is answered 422 with its record.
       case ACCOUNT_LOCKED, CURRENCY_MISMATCH, OVERFLOW, EXCEEDS_MIN_BALANCE, EXCEEDS_MAX_BALANCE,
-          TRANSFER_TIMED_OUT -> StatusCodes.UNPROCESSABLE_ENTITY;
+          TOO_MANY_PENDING, TRANSFER_TIMED_OUT -> StatusCodes.UNPROCESSABLE_ENTITY;
       case METHOD_NOT_ALLOWED -> StatusCodes.METHOD_NOT_ALLOWED;
       case UNAVAILABLE, DATA_NOT_READY, OVERLOADED -> StatusCodes.SERVICE_UNAVAILABLE;
       case INTERNAL_ERROR -> StatusCodes.INTERNAL_SERVER_ERROR;

@@ -6,12 +6,16 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import ledger.account.AccountEntity.Accepted;
 import ledger.account.AccountEntity.Command;
@@ -284,5 +288,31 @@ public class AccountEntityTest {
       int n = Integer.parseInt(AccountEntity.tag("acc-" + i, 8).substring("account-".length()));
       assertTrue(n >= 0 && n < 8);
     }
+  }
+
+  @Test
+  public void anEntityOfAnAccountThatDoesNotExistAnswersAndPassivatesAtOnce() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    ActorRef<Command> ghost = testKit.spawn(AccountEntity.create("ghost", SETTINGS,
+        new AccountEntity.Environment(id -> transfers.ref(), shard.ref(), CLOCK)));
+    TestProbe<Reply> replies = testKit.createTestProbe();
+    TestProbe<AccountEntity.PrepareReply> prepared = testKit.createTestProbe();
+    for (Command c : List.<Command>of(new AccountEntity.Get(replies.ref()), new AccountEntity.Lock(replies.ref()),
+        new AccountEntity.Update(null, null, Map.of("k", "v"), replies.ref()))) {
+      ghost.tell(c);
+      assertEquals(ResultCode.ACCOUNT_NOT_FOUND, ((Rejected) replies.receiveMessage()).code());
+      assertEquals(new ClusterSharding.Passivate<>(ghost), shard.receiveMessage());
+    }
+    ghost.tell(new AccountEntity.Prepare("t1", List.of(new ledger.transfer.Posting(ledger.transfer.Posting.Side.CREDIT,
+        5, "USD")), CLOCK.instant().plusSeconds(3), false, prepared.ref()));
+    assertEquals(new AccountEntity.Refused("ghost", "t1", ResultCode.ACCOUNT_NOT_FOUND), prepared.receiveMessage());
+    assertEquals(new ClusterSharding.Passivate<>(ghost), shard.receiveMessage());
+
+    // Once created, it stays (it passivates only when idle and holding nothing).
+    ghost.tell(new AccountEntity.Create(USD, replies.ref()));
+    assertTrue(((Accepted) replies.receiveMessage()).created());
+    ghost.tell(new AccountEntity.Get(replies.ref()));
+    assertEquals(1, ((Accepted) replies.receiveMessage()).account().version());
+    shard.expectNoMessage(java.time.Duration.ofMillis(200));
   }
 }

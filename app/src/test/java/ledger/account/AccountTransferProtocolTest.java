@@ -223,6 +223,22 @@ public class AccountTransferProtocolTest {
   }
 
   @Test
+  public void aLegPastThePendingCapIsRefusedTooManyPendingUntilOneIsReleased() {
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(id,
+        new AccountEntity.Settings(3, 8, BOUND, CHECK, Duration.ofMinutes(10), 32, 16 * 1024, 2),
+        new AccountEntity.Environment(t -> transfers.ref(), null, clock)));
+    open(null, 100L);
+    assertHeld(prepare("t1", credit(10)), "t1", 0, 10);
+    assertHeld(prepare("t2", debit(10)), "t2", 10, 0);
+    // Checked last: a leg that breaks a limit is refused for that first.
+    assertRefused(prepare("t3", credit(200)), "t3", ResultCode.EXCEEDS_MAX_BALANCE);
+    assertRefused(prepare("t3", credit(1)), "t3", ResultCode.TOO_MANY_PENDING);
+    assertAlreadyHeld(prepare("t2", debit(10)), "t2");
+    post("t1", null);
+    assertHeld(prepare("t3", credit(1)), "t3", 0, 1);
+  }
+
+  @Test
   public void refusalsComeInPrecedenceOrderAndPersistNothing() {
     open(0L, 100L);
     kit.runCommand(AccountEntity.Lock::new);

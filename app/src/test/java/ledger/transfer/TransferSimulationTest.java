@@ -60,12 +60,16 @@ public class TransferSimulationTest {
   private static final int SEQUENTIAL_OPS = Integer.getInteger("ledger.sim.ops", 1200);
   private static final int BURST_TRANSFERS = Integer.getInteger("ledger.sim.burst", 800);
   private static final double FAULT_RATE = 0.004;
+  /** Group commits (an account's write of several events) fail more often, so some always do. */
+  private static final double GROUP_FAULT_RATE = 0.05;
   private static final Duration ASK = Duration.ofSeconds(3);
 
   private static LedgerNode node;
   private static ClusterSharding sharding;
   private static final AtomicBoolean faultsOn = new AtomicBoolean(false);
   private static final AtomicInteger faults = new AtomicInteger();
+  private static final AtomicInteger groupWrites = new AtomicInteger();
+  private static final AtomicInteger groupFaults = new AtomicInteger();
   private static Random faultRandom;
 
   private final Random random = new Random(SEED);
@@ -91,13 +95,20 @@ public class TransferSimulationTest {
     sharding = ClusterSharding.get(node.system());
     PersistenceTestKit.create(node.system()).withPolicy((String pid, JournalOperation op) -> {
       boolean entity = pid.startsWith("Account|") || pid.startsWith("Transfer|");
-      if (entity && op instanceof WriteEvents && faultsOn.get()) {
+      if (entity && op instanceof WriteEvents w && faultsOn.get()) {
+        boolean group = w.batch().size() > 1;
         boolean fail;
         synchronized (faultRandom) {
-          fail = faultRandom.nextDouble() < FAULT_RATE;
+          fail = faultRandom.nextDouble() < (group ? GROUP_FAULT_RATE : FAULT_RATE);
+        }
+        if (group) {
+          groupWrites.incrementAndGet();
         }
         if (fail) {
           faults.incrementAndGet();
+          if (group) {
+            groupFaults.incrementAndGet();
+          }
           return StorageFailure.create(new RuntimeException("injected journal failure for " + pid));
         }
       }
@@ -122,8 +133,10 @@ public class TransferSimulationTest {
     closeOutPending();
     checkReplay();
     System.out.println("TransferSimulationTest seed=" + SEED + " operations " + opCounts + ", burst "
-        + BURST_TRANSFERS + ", injected journal failures " + faults.get());
+        + BURST_TRANSFERS + ", injected journal failures " + faults.get() + ", group commits " + groupWrites.get()
+        + " (failed " + groupFaults.get() + ")");
     assertTrue("the run injected faults", faults.get() > 0 || SEQUENTIAL_OPS < 200);
+    assertTrue("the burst made accounts commit groups of events", groupWrites.get() > 0 || BURST_TRANSFERS < 200);
   }
 
   // ---- set-up -----------------------------------------------------------------------------
