@@ -6,6 +6,7 @@ import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import akka.http.scaladsl.model.EntityStreamSizeException;
+import akka.http.scaladsl.model.ExceptionWithErrorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -96,6 +97,10 @@ abstract class RouteSupport extends AllDirectives {
     }
     if (cause instanceof EntityStreamSizeException) {
       return tooLarge();
+    }
+    if (cause instanceof ExceptionWithErrorInfo broken) {
+      // The request itself could not be read (e.g. a chunked body that is not chunked).
+      return ErrorMapping.response(ResultCode.BAD_REQUEST, "malformed request: " + ParsingErrors.summary(broken.info()));
     }
     if (cause instanceof TimeoutException) {
       return ErrorMapping.response(ResultCode.UNAVAILABLE, "no answer in time; the outcome is unknown, retry with the same id");
