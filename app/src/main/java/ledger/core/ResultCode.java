@@ -84,6 +84,14 @@ public enum ResultCode {
   UNAVAILABLE,
   INTERNAL_ERROR;
 
+  private static final java.util.Set<ResultCode> EXISTS_WITH_DIFFERENT =
+      java.util.EnumSet.range(EXISTS_WITH_DIFFERENT_CURRENCY, EXISTS_WITH_DIFFERENT_TIMEOUT_SECONDS);
+
+  /** A create of an id that exists with other content (the idempotency group above). */
+  public boolean existsWithDifferent() {
+    return EXISTS_WITH_DIFFERENT.contains(this);
+  }
+
   /** The wire form: {@code ACCOUNT_NOT_FOUND -> "account_not_found"}. */
   public String wire() {
     return name().toLowerCase(java.util.Locale.ROOT);

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import ledger.auth.Authenticator;
 import ledger.auth.Caller;
+import ledger.auth.Scope;
 import ledger.core.ResultCode;
 
 /**
@@ -48,14 +49,14 @@ final class Access extends AllDirectives {
     return extractRequest(request -> attribute(CALLER, caller -> {
       Optional<ApiRoute> route = ApiRoute.of(request.method().value(), request.getUri().path());
       if (route.isPresent() && !caller.has(route.get().scope())) {
-        return complete(forbidden(route.get().scope().wire()));
+        return complete(forbidden(route.get().scope()));
       }
       return inner.get();
     }));
   }
 
-  static HttpResponse forbidden(String scope) {
-    return ErrorMapping.response(ResultCode.FORBIDDEN, "this key lacks the scope " + scope);
+  private static HttpResponse forbidden(Scope scope) {
+    return ErrorMapping.response(ResultCode.FORBIDDEN, "this key lacks the scope " + scope.wire());
   }
 
   private Route as(Caller caller, Supplier<Route> inner) {

@@ -4,7 +4,6 @@ import static akka.http.javadsl.server.PathMatchers.segment;
 
 import akka.actor.typed.ActorRef;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
-import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.Route;
@@ -21,30 +20,41 @@ import ledger.auth.Caller;
 import ledger.auth.Scope;
 import ledger.core.ResultCode;
 
-/** The accounts part of docs/api.md (command side). Routes only translate; entities decide. */
+/**
+ * Every /accounts route of docs/api.md: the command side here (routes only translate; the
+ * entities decide), the query side's listing, entries, balance and transfers in
+ * {@link AccountQueries}.
+ */
 public final class AccountRoutes extends RouteSupport {
   private static final Set<String> CREATE_FIELDS = Set.of("id", "currency", "min_balance", "max_balance", "metadata");
   private static final Set<String> UPDATE_FIELDS = Set.of("min_balance", "max_balance", "metadata");
 
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final AccountQueries queries;
 
-  public AccountRoutes(ClusterSharding sharding, HttpSettings settings) {
+  AccountRoutes(ClusterSharding sharding, AccountQueries queries, HttpSettings settings) {
     super(settings);
     this.sharding = sharding;
     this.askTimeout = settings.askTimeout();
+    this.queries = queries;
   }
 
   public Route routes() {
     return caller(caller -> pathPrefix("accounts", () -> concat(
-        pathEnd(() -> post(() -> jsonBody(CREATE_FIELDS, body -> create(caller, body)))),
+        pathEnd(() -> concat(
+            get(() -> queries.list(caller)),
+            post(() -> jsonBody(CREATE_FIELDS, body -> create(caller, body))))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
             pathEnd(() -> concat(
                 get(() -> respond(ask(caller, id, AccountEntity.Get::new))),
                 patch(() -> jsonBody(UPDATE_FIELDS, body -> update(caller, id, body))))),
             path("lock", () -> post(() -> respond(ask(caller, id, AccountEntity.Lock::new)))),
             path("unlock", () -> post(() -> respond(ask(caller, id, AccountEntity.Unlock::new)))),
-            path("close", () -> post(() -> respond(ask(caller, id, AccountEntity.Close::new))))))))));
+            path("close", () -> post(() -> respond(ask(caller, id, AccountEntity.Close::new)))),
+            path("entries", () -> get(() -> queries.entries(caller, id))),
+            path("balance", () -> get(() -> queries.balance(caller, id))),
+            path("transfers", () -> get(() -> queries.transfers(caller, id)))))))));
   }
 
   private CompletionStage<HttpResponse> create(Caller caller, JsonRequest body) {
@@ -90,9 +100,7 @@ public final class AccountRoutes extends RouteSupport {
 
   static HttpResponse toResponse(AccountEntity.Reply reply) {
     if (reply instanceof AccountEntity.Accepted ok) {
-      return HttpResponse.create()
-          .withStatus(ok.created() ? StatusCodes.CREATED : StatusCodes.OK)
-          .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(AccountJson.of(ok.account())));
+      return Json.response(ok.created() ? StatusCodes.CREATED : StatusCodes.OK, AccountJson.of(ok.account()));
     }
     AccountEntity.Rejected no = (AccountEntity.Rejected) reply;
     return ErrorMapping.response(no.code(), no.message());

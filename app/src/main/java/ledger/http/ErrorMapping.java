@@ -1,11 +1,11 @@
 package ledger.http;
 
-import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RetryAfter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.function.Consumer;
 import ledger.core.ResultCode;
 
 /** The one place where a {@link ResultCode} becomes an HTTP status and an error body. */
@@ -47,17 +47,16 @@ public final class ErrorMapping {
   }
 
   public static HttpResponse response(ResultCode code, String message) {
-    return response(errorBody(code, message));
+    return response(code, message, error -> { });
   }
 
-  /** An error response for a body built with {@link #errorBody} (and extra fields). */
-  public static HttpResponse response(ObjectNode error) {
-    ResultCode code = ResultCode.valueOf(error.get("code").asText().toUpperCase(java.util.Locale.ROOT));
+  /** An error response whose error object carries fields after code and message ({@code extra}). */
+  public static HttpResponse response(ResultCode code, String message, Consumer<ObjectNode> extra) {
+    ObjectNode error = errorBody(code, message);
+    extra.accept(error);
     ObjectNode root = Json.MAPPER.createObjectNode();
     root.set("error", error);
-    HttpResponse response = HttpResponse.create()
-        .withStatus(status(code))
-        .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(root));
+    HttpResponse response = Json.response(status(code), root);
     // "Outcome unknown, retry with the same id"; "not yet, ask again"; "nothing started, send it again".
     return code == ResultCode.UNAVAILABLE || code == ResultCode.DATA_NOT_READY || code == ResultCode.OVERLOADED
         ? response.addHeader(RetryAfter.create(1L)) : response;

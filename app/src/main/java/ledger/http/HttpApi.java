@@ -19,11 +19,13 @@ import ledger.query.QueryStore;
 import ledger.query.VersionWait;
 import ledger.recon.ReconEngine;
 
-/** The whole HTTP API: every route, with rejections and failures answered as docs/api.md errors. */
+/**
+ * The whole HTTP API: one owner per URL prefix (/accounts, /transfers, and the operations'
+ * /recon, /metrics, /openapi.yaml), with rejections and failures answered as docs/api.md errors.
+ */
 public final class HttpApi extends AllDirectives {
   private final AccountRoutes accounts;
   private final TransferRoutes transfers;
-  private final QueryRoutes queries;
   private final OpsRoutes ops;
   private final Metrics metrics;
   private final Access access;
@@ -33,10 +35,10 @@ public final class HttpApi extends AllDirectives {
                  ActorRef<ReconEngine.Command> recon, Duration reconRunTimeout, Authenticator authenticator) {
     this.metrics = Metrics.get(system);
     this.access = new Access(authenticator);
-    this.accounts = new AccountRoutes(ClusterSharding.get(system), settings);
-    this.transfers = new TransferRoutes(ClusterSharding.get(system), settings, metrics);
-    this.queries = new QueryRoutes(store,
+    AccountQueries queries = new AccountQueries(store,
         new VersionWait(store, new AccountRows(store, AccountJournal.cassandra(system))), settings);
+    this.accounts = new AccountRoutes(ClusterSharding.get(system), queries, settings);
+    this.transfers = new TransferRoutes(ClusterSharding.get(system), settings, metrics);
     this.ops = new OpsRoutes(system, recon, reconRunTimeout, settings);
   }
 
@@ -56,7 +58,7 @@ public final class HttpApi extends AllDirectives {
     // Authentication comes before any route reads a body or touches an entity.
     return countRequests(() -> handleExceptions(exceptions, () -> handleRejections(rejections,
         () -> access.authenticated(() -> access.authorized(
-            () -> concat(accounts.routes(), queries.routes(), transfers.routes(), ops.routes()))))));
+            () -> concat(accounts.routes(), transfers.routes(), ops.routes()))))));
   }
 
   /** Every answer, errors included, counted by method, route template and status. */

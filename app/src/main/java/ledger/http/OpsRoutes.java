@@ -70,7 +70,7 @@ public final class OpsRoutes extends RouteSupport {
 
   private CompletionStage<HttpResponse> latest() {
     return AskPattern.ask(recon, ReconEngine.GetLatest::new, askTimeout, system.scheduler())
-        .thenApply(l -> QueryRoutes.ok(QueryJson.recon(l.report())));
+        .thenApply(l -> Json.ok(QueryJson.recon(l.report())));
   }
 
   /** Runs now (after a run in progress) and answers with that run's report. */
@@ -84,6 +84,6 @@ public final class OpsRoutes extends RouteSupport {
     }
     CompletionStage<ReconEngine.Latest> answer = AskPattern.ask(recon,
         replyTo -> new ReconEngine.RunNow(Boolean.parseBoolean(full), replyTo), runTimeout, system.scheduler());
-    return completeSafely(answer.thenApply(l -> QueryRoutes.ok(QueryJson.recon(l.report()))));
+    return completeSafely(answer.thenApply(l -> Json.ok(QueryJson.recon(l.report()))));
   }
 }

@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 /** What every route needs: a checked JSON body, a checked path id, and failures mapped to codes. */
 abstract class RouteSupport extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(RouteSupport.class);
+  private static final ApiError TOO_LARGE =
+      new ApiError(ResultCode.BODY_TOO_LARGE, "request body is larger than the limit");
 
   private final HttpSettings settings;
 
@@ -87,25 +89,35 @@ abstract class RouteSupport extends AllDirectives {
   }
 
   private static HttpResponse tooLarge() {
-    return ErrorMapping.response(ResultCode.BODY_TOO_LARGE, "request body is larger than the limit");
+    return ErrorMapping.response(TOO_LARGE);
+  }
+
+  /** The failure a future completed with, out of its CompletionException. */
+  static Throwable cause(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 
   static HttpResponse failure(Throwable t) {
-    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return ErrorMapping.response(refusal(t));
+  }
+
+  /** The code and message a failure is answered with; an unexpected one is logged, never shown. */
+  static ApiError refusal(Throwable t) {
+    Throwable cause = cause(t);
     if (cause instanceof ApiError e) {
-      return ErrorMapping.response(e);
+      return e;
     }
     if (cause instanceof EntityStreamSizeException) {
-      return tooLarge();
+      return TOO_LARGE;
     }
     if (cause instanceof ExceptionWithErrorInfo broken) {
       // The request itself could not be read (e.g. a chunked body that is not chunked).
       return ErrorMapping.response(ResultCode.BAD_REQUEST, "malformed request: " + ParsingErrors.summary(broken.info()));
     }
     if (cause instanceof TimeoutException) {
-      return ErrorMapping.response(ResultCode.UNAVAILABLE, "no answer in time; the outcome is unknown, retry with the same id");
+      return new ApiError(ResultCode.UNAVAILABLE, "no answer in time; the outcome is unknown, retry with the same id");
     }
     log.error("Request failed", cause);
-    return ErrorMapping.response(ResultCode.INTERNAL_ERROR, "internal error");
+    return new ApiError(ResultCode.INTERNAL_ERROR, "internal error");
   }
 }

@@ -25,7 +25,7 @@ final class TransferJson {
         l.put("currency", leg.currency());
       }
     }
-    o.put("status", t.status().name().toLowerCase(Locale.ROOT));
+    o.put("status", status(t));
     if (t.rejection() == null) {
       o.putNull("rejection");
     } else {
@@ -46,5 +46,10 @@ final class TransferJson {
     o.put("created_at", Json.time(t.createdAt()));
     o.put("decided_at", Json.time(t.decidedAt()));
     return o;
+  }
+
+  /** The wire form of a transfer's status. */
+  static String status(Transfer t) {
+    return t.status().name().toLowerCase(Locale.ROOT);
   }
 }

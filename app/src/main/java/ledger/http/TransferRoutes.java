@@ -4,7 +4,6 @@ import static akka.http.javadsl.server.PathMatchers.segment;
 
 import akka.actor.typed.ActorRef;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
-import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.Route;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -108,7 +106,7 @@ public final class TransferRoutes extends RouteSupport {
     if (!caller.isTenant()) {
       return reply;
     }
-    return reply.thenCompose(r -> r instanceof TransferEntity.Failed f && f.code().name().startsWith("EXISTS_WITH_")
+    return reply.thenCompose(r -> r instanceof TransferEntity.Failed f && f.code().existsWithDifferent()
         ? visible(caller, parsed.id()).thenApply(read -> read instanceof TransferEntity.Done ? r : read)
         : CompletableFuture.completedFuture(r));
   }
@@ -145,7 +143,8 @@ public final class TransferRoutes extends RouteSupport {
       metrics.transferOutcomes.labels("unknown", "unavailable").inc();
     } else if (reply instanceof TransferEntity.Done done) {
       Transfer t = done.transfer();
-      metrics.transferOutcomes.labels(status(t), t.rejection() == null ? "" : t.rejection().code().wire()).inc();
+      String code = t.rejection() == null ? "" : t.rejection().code().wire();
+      metrics.transferOutcomes.labels(TransferJson.status(t), code).inc();
     } else {
       metrics.transferOutcomes.labels("failed", ((TransferEntity.Failed) reply).code().wire()).inc();
     }
@@ -177,7 +176,7 @@ public final class TransferRoutes extends RouteSupport {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ArrayNode array = root.putArray("results");
         results.forEach(r -> array.add(r.join()));
-        return json(StatusCodes.OK, root);
+        return Json.ok(root);
       });
     });
   }
@@ -196,16 +195,13 @@ public final class TransferRoutes extends RouteSupport {
         .thenApply(reply -> {
           if (reply instanceof TransferEntity.Done done) {
             Transfer t = done.transfer();
-            return batchResult(id, status(t), t.rejection() == null ? null : rejectionError(t));
+            return batchResult(id, TransferJson.status(t), t.rejection() == null ? null : rejectionError(t));
           }
           TransferEntity.Failed failed = (TransferEntity.Failed) reply;
           return batchResult(id, "failed", ErrorMapping.errorBody(failed.code(), failed.message()));
         })
-        .exceptionally(t -> {
-          HttpResponse r = failure(t);
-          return batchResult(id, "failed", ErrorMapping.errorBody(ResultCode.UNAVAILABLE,
-              "outcome unknown (" + r.status().intValue() + "); retry with the same id"));
-        });
+        .exceptionally(t -> batchResult(id, "failed", ErrorMapping.errorBody(ResultCode.UNAVAILABLE,
+            "outcome unknown (" + ErrorMapping.status(refusal(t).code()).intValue() + "); retry with the same id")));
   }
 
   private static ObjectNode batchResult(String id, String status, ObjectNode error) {
@@ -226,7 +222,7 @@ public final class TransferRoutes extends RouteSupport {
   /** GET answers the record as it stands, whatever its status (strongly consistent read). */
   static HttpResponse asRead(TransferEntity.Reply reply) {
     if (reply instanceof TransferEntity.Done done) {
-      return json(StatusCodes.OK, TransferJson.of(done.transfer()));
+      return Json.ok(TransferJson.of(done.transfer()));
     }
     return toResponse(reply);
   }
@@ -241,9 +237,9 @@ public final class TransferRoutes extends RouteSupport {
       ObjectNode root = Json.MAPPER.createObjectNode();
       root.set("error", rejectionError(t));
       root.set("transfer", TransferJson.of(t));
-      return json(StatusCodes.UNPROCESSABLE_ENTITY, root);
+      return Json.response(StatusCodes.UNPROCESSABLE_ENTITY, root);
     }
-    return json(done.created() ? StatusCodes.CREATED : StatusCodes.OK, TransferJson.of(t));
+    return Json.response(done.created() ? StatusCodes.CREATED : StatusCodes.OK, TransferJson.of(t));
   }
 
   private static ObjectNode rejectionError(Transfer t) {
@@ -253,11 +249,4 @@ public final class TransferRoutes extends RouteSupport {
     return error;
   }
 
-  private static String status(Transfer t) {
-    return t.status().name().toLowerCase(Locale.ROOT);
-  }
-
-  private static HttpResponse json(akka.http.javadsl.model.StatusCode status, JsonNode body) {
-    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
-  }
 }

@@ -11,7 +11,6 @@ import akka.actor.typed.ActorRef;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
-import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -25,6 +24,7 @@ import ledger.account.AccountEntity.Rejected;
 import ledger.account.AccountEntity.Reply;
 import ledger.account.AccountEntity.State;
 import ledger.core.ResultCode;
+import ledger.testing.TestKits;
 import org.junit.Before;
 import org.junit.ClassRule;
 import org.junit.Test;
@@ -32,10 +32,7 @@ import org.junit.Test;
 /** Every command and every refusal of AccountEntity; serialization of all messages is verified. */
 public class AccountEntityTest {
   @ClassRule
-  public static final TestKitJunitResource testKit = new TestKitJunitResource(
-      ConfigFactory.parseString("akka.actor.provider = local")
-          .withFallback(EventSourcedBehaviorTestKit.config())
-          .withFallback(ConfigFactory.load()));
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(TestKits.eventSourced());
 
   private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T10:15:30.123456Z"), ZoneOffset.UTC);
   private static final AccountSpec USD = new AccountSpec("USD", 0L, null, Map.of("owner", "alice"));

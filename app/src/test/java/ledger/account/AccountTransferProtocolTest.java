@@ -9,7 +9,6 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResult;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
-import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +31,7 @@ import ledger.account.AccountEntity.Resolution;
 import ledger.account.AccountEntity.State;
 import ledger.core.ResultCode;
 import ledger.testing.MutableClock;
+import ledger.testing.TestKits;
 import ledger.transfer.Posting;
 import ledger.transfer.TransferEntity;
 import org.junit.Before;
@@ -47,10 +47,7 @@ import org.junit.Test;
  */
 public class AccountTransferProtocolTest {
   @ClassRule
-  public static final TestKitJunitResource testKit = new TestKitJunitResource(
-      ConfigFactory.parseString("akka.actor.provider = local")
-          .withFallback(EventSourcedBehaviorTestKit.config())
-          .withFallback(ConfigFactory.load()));
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(TestKits.eventSourced());
 
   private static final Instant T0 = Instant.parse("2026-11-22T10:15:30.123Z");
   private static final Instant DEADLINE = T0.plusSeconds(3);

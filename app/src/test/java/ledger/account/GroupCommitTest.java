@@ -7,13 +7,10 @@ import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.persistence.testkit.JournalOperation;
-import akka.persistence.testkit.PersistenceTestKitPlugin;
-import akka.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import akka.persistence.testkit.ProcessingSuccess$;
 import akka.persistence.testkit.StorageFailure;
 import akka.persistence.testkit.WriteEvents;
 import akka.persistence.testkit.javadsl.PersistenceTestKit;
-import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +28,7 @@ import ledger.account.AccountEntity.Prepared;
 import ledger.account.AccountEntity.Refused;
 import ledger.account.AccountEntity.Reply;
 import ledger.core.ResultCode;
+import ledger.testing.TestKits;
 import ledger.transfer.Posting;
 import org.junit.BeforeClass;
 import org.junit.ClassRule;
@@ -44,11 +42,7 @@ import org.junit.Test;
  */
 public class GroupCommitTest {
   @ClassRule
-  public static final TestKitJunitResource testKit = new TestKitJunitResource(
-      ConfigFactory.parseString("akka.actor.provider = local")
-          .withFallback(PersistenceTestKitPlugin.getInstance().config())
-          .withFallback(PersistenceTestKitSnapshotPlugin.config())
-          .withFallback(ConfigFactory.load()));
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(TestKits.persistence());
 
   /** Per persistence id: the number of events in each write the journal received. */
   private static final Map<String, List<Integer>> writes = new ConcurrentHashMap<>();

@@ -6,9 +6,6 @@ import static org.junit.Assert.assertTrue;
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.persistence.testkit.PersistenceTestKitPlugin;
-import akka.persistence.testkit.PersistenceTestKitSnapshotPlugin;
-import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -16,6 +13,7 @@ import ledger.account.AccountEntity.Accepted;
 import ledger.account.AccountEntity.Command;
 import ledger.account.AccountEntity.Reply;
 import ledger.metrics.Metrics;
+import ledger.testing.TestKits;
 import org.junit.ClassRule;
 import org.junit.Test;
 
@@ -28,11 +26,7 @@ import org.junit.Test;
  */
 public class SecondWriterTest {
   @ClassRule
-  public static final TestKitJunitResource testKit = new TestKitJunitResource(
-      ConfigFactory.parseString("akka.actor.provider = local")
-          .withFallback(PersistenceTestKitPlugin.getInstance().config())
-          .withFallback(PersistenceTestKitSnapshotPlugin.config())
-          .withFallback(ConfigFactory.load()));
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(TestKits.persistence());
 
   private static final AccountSpec USD = new AccountSpec("USD", 0L, null, Map.of());
 

@@ -28,14 +28,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import ledger.LedgerNode;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
 import ledger.http.ApiRoute;
+import ledger.testing.RunningNode;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestKeys;
 import ledger.testing.TestNodes;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 
 /**
@@ -44,33 +45,30 @@ import org.junit.Test;
  * the CLI creates, lists and revokes; the bootstrap file; the hash never stored in clear.
  */
 public class AuthTest {
-  private static final String KEYSPACE = "it_auth";
-  private static final Duration TTL = Duration.ofMillis(500);
+  @ClassRule
+  public static final RunningNode node = RunningNode.onCassandra();
   private static Config config;
-  private static LedgerNode node;
+  private static String keyspace;
   private static TestHttp http;
-  private static String base;
   private static CqlSession session;
   private static CassandraKeyStore store;
   private static KeyHasher hasher;
+  private static Duration cacheTtl;
 
   @BeforeClass
   public static void start() {
-    config = TestNodes.onCassandra(KEYSPACE, Map.of("ledger.recon.interval", "1h", "ledger.auth.cache-ttl", "500ms",
-        "ledger.auth.stale-if-error", "0s"));
-    CassandraSchema.apply(config);
-    node = LedgerNode.start(config, Duration.ofSeconds(60));
-    base = "http://127.0.0.1:" + node.httpAddress().getPort();
-    http = new TestHttp(base);
+    config = node.config();
+    keyspace = config.getString("ledger.cassandra.keyspace");
+    http = node.http();
     session = CassandraConnection.openSession(config);
-    store = new CassandraKeyStore(() -> CompletableFuture.completedFuture(session), KEYSPACE, Duration.ofSeconds(10));
+    store = new CassandraKeyStore(() -> CompletableFuture.completedFuture(session), keyspace, Duration.ofSeconds(10));
     hasher = KeyHasher.fromBase64(TestKeys.hashKey());
+    cacheTtl = config.getDuration("ledger.auth.cache-ttl");
   }
 
   @AfterClass
   public static void stop() {
     session.close();
-    node.stop(Duration.ofSeconds(60));
   }
 
   private static ApiKey key(Set<Scope> scopes, Instant expiresAt) {
@@ -176,7 +174,7 @@ public class AuthTest {
 
     assertEquals(0, cli("revoke", id).code);
     assertEquals(1, cli("revoke", "0123456789abcdef").code);
-    Thread.sleep(TTL.toMillis() + 300);
+    Thread.sleep(cacheTtl.toMillis() + 300);
     assert401(reader.get("/accounts/auth-none"), true, "revoked");
     assertTrue(cli("list").out.lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow().matches(
         ".*\\d{4}-\\d\\d-\\d\\dT.*\\d{4}-\\d\\d-\\d\\dT.*\\d{4}-\\d\\d-\\d\\dT.*"));
@@ -207,7 +205,7 @@ public class AuthTest {
   @Test
   public void theHashIsStoredNeverTheSecret() {
     ApiKey key = key(EnumSet.of(Scope.ACCOUNTS_READ), null);
-    Row row = session.execute("SELECT * FROM " + KEYSPACE + ".api_keys WHERE id = '" + key.id() + "'").one();
+    Row row = session.execute("SELECT * FROM " + keyspace + ".api_keys WHERE id = '" + key.id() + "'").one();
     ByteBuffer hash = row.getByteBuffer("hash");
     byte[] stored = new byte[hash.remaining()];
     hash.get(stored);

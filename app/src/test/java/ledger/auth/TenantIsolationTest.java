@@ -1,5 +1,7 @@
 package ledger.auth;
 
+import static ledger.testing.ApiAssert.assertError;
+import static ledger.testing.ApiAssert.assertOk;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -10,18 +12,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import ledger.LedgerNode;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
+import ledger.core.ResultCode;
+import ledger.testing.Bodies;
+import ledger.testing.RunningNode;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestKeys;
-import ledger.testing.TestNodes;
 import org.junit.After;
-import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 
 /**
@@ -31,42 +32,35 @@ import org.junit.Test;
  * nothing of the other tenant has changed.
  */
 public class TenantIsolationTest {
-  private static final String KEYSPACE = "it_tenants";
   private static final EnumSet<Scope> TENANT_SCOPES = EnumSet.complementOf(EnumSet.of(Scope.OPS_READ, Scope.OPS_ADMIN));
-  private static LedgerNode node;
+  @ClassRule
+  public static final RunningNode node = RunningNode.onCassandra();
   private static TestHttp admin;
   private static TestHttp a;
   private static TestHttp b;
 
   @BeforeClass
   public static void start() {
-    var config = TestNodes.onCassandra(KEYSPACE, Map.of("ledger.recon.interval", "1h"));
-    CassandraSchema.apply(config);
-    node = LedgerNode.start(config, Duration.ofSeconds(60));
-    admin = new TestHttp("http://127.0.0.1:" + node.httpAddress().getPort());
+    var config = node.config();
+    admin = node.http();
     KeyHasher hasher = KeyHasher.fromBase64(TestKeys.hashKey());
     try (CqlSession session = CassandraConnection.openSession(config)) {
-      CassandraKeyStore store = new CassandraKeyStore(() -> CompletableFuture.completedFuture(session), KEYSPACE,
-          Duration.ofSeconds(10));
+      CassandraKeyStore store = new CassandraKeyStore(() -> CompletableFuture.completedFuture(session),
+          config.getString("ledger.cassandra.keyspace"), Duration.ofSeconds(10));
       a = admin.withKey(tenant(store, hasher, "ta-").text());
       b = admin.withKey(tenant(store, hasher, "tb-").text());
     }
     for (TestHttp t : List.of(a, b)) {
       String p = t == a ? "ta-" : "tb-";
-      ok(t.post("/accounts", "{\"id\":\"" + p + "src\",\"currency\":\"USD\",\"min_balance\":null}"));
+      assertOk(t.post("/accounts", Bodies.account(p + "src", "USD", ",\"min_balance\":null")));
       for (int i = 1; i <= 3; i++) {
-        ok(t.post("/accounts", "{\"id\":\"" + p + i + "\",\"currency\":\"USD\"}"));
+        assertOk(t.post("/accounts", Bodies.account(p + i, "USD", "")));
       }
-      ok(t.post("/transfers", transfer(p + "t1", p + "src", p + "1", false)));
-      ok(t.post("/transfers", transfer(p + "hold", p + "src", p + "2", true)));
+      assertOk(t.post("/transfers", transfer(p + "t1", p + "src", p + "1", false)));
+      assertOk(t.post("/transfers", transfer(p + "hold", p + "src", p + "2", true)));
     }
     // Accounts no tenant owns, that an unlimited key made.
-    ok(admin.post("/accounts", "{\"id\":\"tz-1\",\"currency\":\"USD\"}"));
-  }
-
-  @AfterClass
-  public static void stop() {
-    node.stop(Duration.ofSeconds(60));
+    assertOk(admin.post("/accounts", Bodies.account("tz-1", "USD", "")));
   }
 
   private static ApiKey tenant(CassandraKeyStore store, KeyHasher hasher, String prefix) {
@@ -77,17 +71,7 @@ public class TenantIsolationTest {
   }
 
   private static String transfer(String id, String debit, String credit, boolean pending) {
-    return "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + debit + "\",\"credit_account_id\":\"" + credit
-        + "\",\"amount\":10,\"currency\":\"USD\"" + (pending ? ",\"pending\":true" : "") + "}";
-  }
-
-  private static void ok(Response r) {
-    assertTrue(r.body(), r.status() == 200 || r.status() == 201);
-  }
-
-  private static void assertError(Response r, int status, String code) {
-    assertEquals(r.body(), status, r.status());
-    assertEquals(r.body(), code, r.errorCode());
+    return Bodies.oneLeg(id, debit, credit, 10, pending ? ",\"pending\":true" : "");
   }
 
   /** Another tenant's id answers exactly as a missing id of that tenant would (only the id differs). */
@@ -105,7 +89,7 @@ public class TenantIsolationTest {
   public void anotherTenantsAccountsAnswerAsIfTheyDidNotExist() {
     for (String foreign : List.of("tb-1", "tz-1")) {
       assertSameAsMissing("GET", "/accounts/{}", null, foreign, "ta-missing");
-      assertError(a.get("/accounts/" + foreign), 404, "account_not_found");
+      assertError(a.get("/accounts/" + foreign), 404, ResultCode.ACCOUNT_NOT_FOUND);
       for (String action : List.of("lock", "unlock", "close")) {
         assertSameAsMissing("POST", "/accounts/{}/" + action, null, foreign, "ta-missing");
       }
@@ -115,9 +99,9 @@ public class TenantIsolationTest {
       }
     }
     // Creating an account outside its prefixes: 403 whether or not the id exists.
-    assertError(a.post("/accounts", "{\"id\":\"tb-1\",\"currency\":\"USD\"}"), 403, "forbidden");
-    assertError(a.post("/accounts", "{\"id\":\"tb-new\",\"currency\":\"USD\"}"), 403, "forbidden");
-    assertError(admin.get("/accounts/tb-new"), 404, "account_not_found");
+    assertError(a.post("/accounts", "{\"id\":\"tb-1\",\"currency\":\"USD\"}"), 403, ResultCode.FORBIDDEN);
+    assertError(a.post("/accounts", "{\"id\":\"tb-new\",\"currency\":\"USD\"}"), 403, ResultCode.FORBIDDEN);
+    assertError(admin.get("/accounts/tb-new"), 404, ResultCode.ACCOUNT_NOT_FOUND);
   }
 
   @Test
@@ -147,12 +131,12 @@ public class TenantIsolationTest {
   @Test
   public void anotherTenantsTransfersAnswerAsIfTheyDidNotExist() {
     assertSameAsMissing("GET", "/transfers/{}", null, "tb-t1", "ta-none");
-    assertError(a.get("/transfers/tb-t1"), 404, "transfer_not_found");
+    assertError(a.get("/transfers/tb-t1"), 404, ResultCode.TRANSFER_NOT_FOUND);
     assertSameAsMissing("POST", "/transfers/{}/post", null, "tb-hold", "ta-none");
     assertSameAsMissing("POST", "/transfers/{}/void", null, "tb-hold", "ta-none");
-    assertError(a.post("/transfers/tb-hold/post", "{\"amount\":1}"), 404, "transfer_not_found");
+    assertError(a.post("/transfers/tb-hold/post", "{\"amount\":1}"), 404, ResultCode.TRANSFER_NOT_FOUND);
     // A create with B's transfer id and A's own accounts: as if retrying a transfer it cannot see.
-    assertError(a.post("/transfers", transfer("tb-t1", "ta-src", "ta-1", false)), 404, "transfer_not_found");
+    assertError(a.post("/transfers", transfer("tb-t1", "ta-src", "ta-1", false)), 404, ResultCode.TRANSFER_NOT_FOUND);
     // Its own transfers it still sees and retries.
     assertEquals(200, a.get("/transfers/ta-t1").status());
     assertEquals(200, a.post("/transfers", transfer("ta-t1", "ta-src", "ta-1", false)).status());
@@ -161,16 +145,12 @@ public class TenantIsolationTest {
   @Test
   public void listingsShowOnlyTheCallersAccountsPageByPage() throws Exception {
     List<String> expected = List.of("ta-1", "ta-2", "ta-3", "ta-src");
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    List<String> all = pages(a, 1);
-    while (!all.containsAll(expected) && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-      all = pages(a, 1);
-    }
+    List<String> all = awaitListed(a, 1, expected);
     assertEquals(expected, all);
     assertEquals(expected, pages(a, 3));
     assertEquals(expected, pages(a, 100));
-    List<String> everything = pages(admin, 100);
+    // Each account reaches the listing through the projection of its own tag: wait for all three.
+    List<String> everything = awaitListed(admin, 100, List.of("ta-1", "tb-1", "tz-1"));
     assertTrue(everything.toString(), everything.containsAll(List.of("ta-1", "tb-1", "tz-1")));
     List<String> ofB = pages(b, 2);
     assertTrue(ofB.toString(), ofB.stream().allMatch(id -> id.startsWith("tb-")) && ofB.contains("tb-1"));
@@ -180,9 +160,9 @@ public class TenantIsolationTest {
 
   @Test
   public void aTenantHasNoOperationsScopes() {
-    assertError(a.get("/recon"), 403, "forbidden");
-    assertError(a.get("/metrics"), 403, "forbidden");
-    assertError(a.post("/recon/run"), 403, "forbidden");
+    assertError(a.get("/recon"), 403, ResultCode.FORBIDDEN);
+    assertError(a.get("/metrics"), 403, ResultCode.FORBIDDEN);
+    assertError(a.post("/recon/run"), 403, ResultCode.FORBIDDEN);
   }
 
   /** Whatever A tried left B's accounts and transfers as they were (after each test: any order). */
@@ -198,6 +178,17 @@ public class TenantIsolationTest {
     assertEquals(0, admin.get("/accounts/tb-3").json().get("credits_posted").asLong());
     assertEquals(1, admin.get("/accounts/tb-3").json().get("version").asLong());
     assertEquals(404, admin.get("/accounts/tb-new").status());
+  }
+
+  /** The whole listing once it holds {@code ids} (the query side is eventually consistent), at most 30 s. */
+  private static List<String> awaitListed(TestHttp client, int limit, List<String> ids) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    List<String> all = pages(client, limit);
+    while (!all.containsAll(ids) && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      all = pages(client, limit);
+    }
+    return all;
   }
 
   private static List<String> pages(TestHttp client, int limit) {

@@ -14,22 +14,25 @@ import ledger.testing.TestCassandra;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestNodes;
+import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
 import org.junit.Test;
+import org.junit.runners.MethodSorters;
 
 /**
  * Against the real embedded Cassandra: accounts created and changed over HTTP on one node are
  * all found, at the same versions, by a brand-new node (a new ActorSystem) on the same
- * Cassandra, whether recovered from events alone or from a snapshot plus events.
+ * Cassandra, whether recovered from events alone or from a snapshot plus events. The first
+ * node's changes are made once; each property is a step of its own, run in name order.
  */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class PersistenceIntegrationTest {
   private static final String KEYSPACE = "it_persistence";
   private static final int SNAPSHOT_EVERY = 3;
-
-  @BeforeClass
-  public static void schema() {
-    CassandraSchema.apply(config());
-  }
+  /** Every account's last acknowledged state on the first node, by id. */
+  private static final Map<String, JsonNode> acknowledged = new LinkedHashMap<>();
+  private static LedgerNode second;
 
   private static Config config() {
     return TestNodes.singleNode(Map.of(
@@ -39,9 +42,9 @@ public class PersistenceIntegrationTest {
         "ledger.account.snapshot-every-events", SNAPSHOT_EVERY));
   }
 
-  @Test
-  public void everyAcknowledgedChangeSurvivesANewNodeOnTheSameCassandra() {
-    Map<String, JsonNode> acknowledged = new LinkedHashMap<>();
+  @BeforeClass
+  public static void changeAccountsOnAFirstNodeThenStartASecond() {
+    CassandraSchema.apply(config());
     LedgerNode first = LedgerNode.start(config(), Duration.ofSeconds(60));
     try {
       TestHttp http = http(first);
@@ -65,24 +68,37 @@ public class PersistenceIntegrationTest {
     } finally {
       first.stop(Duration.ofSeconds(60));
     }
+    second = LedgerNode.start(config(), Duration.ofSeconds(60));
+  }
+
+  @AfterClass
+  public static void stop() {
+    if (second != null) {
+      second.stop(Duration.ofSeconds(60));
+    }
+  }
+
+  @Test
+  public void step1_onlyTheAccountPastTheSnapshotCadenceWasSnapshotted() {
     assertEquals(10, acknowledged.get("it-4").get("version").asLong());
     assertTrue("it-4 was snapshotted", snapshotCount("Account|it-4") > 0);
     assertEquals("it-1 was not snapshotted", 0, snapshotCount("Account|it-1"));
+  }
 
-    LedgerNode second = LedgerNode.start(config(), Duration.ofSeconds(60));
-    try {
-      TestHttp http = http(second);
-      for (Map.Entry<String, JsonNode> e : acknowledged.entrySet()) {
-        Response now = http.get("/accounts/" + e.getKey());
-        assertEquals(now.body(), 200, now.status());
-        assertEquals(e.getValue(), now.json());
-      }
-      // And the recovered entity keeps working from where it was.
-      JsonNode next = ok(http.post("/accounts/it-4/lock"));
-      assertEquals(11, next.get("version").asLong());
-    } finally {
-      second.stop(Duration.ofSeconds(60));
+  @Test
+  public void step2_aNewNodeAnswersEveryAcknowledgedChange() {
+    TestHttp http = http(second);
+    for (Map.Entry<String, JsonNode> e : acknowledged.entrySet()) {
+      Response now = http.get("/accounts/" + e.getKey());
+      assertEquals(now.body(), 200, now.status());
+      assertEquals(e.getValue(), now.json());
     }
+  }
+
+  @Test
+  public void step3_theRecoveredEntityKeepsWorkingFromWhereItWas() {
+    JsonNode next = ok(http(second).post("/accounts/it-4/lock"));
+    assertEquals(11, next.get("version").asLong());
   }
 
   private static long snapshotCount(String persistenceId) {

@@ -1,5 +1,6 @@
 package ledger.http;
 
+import static ledger.testing.ApiAssert.assertError;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
@@ -7,18 +8,17 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import ledger.LedgerNode;
 import ledger.core.ResultCode;
+import ledger.testing.Bodies;
+import ledger.testing.RunningNode;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
-import ledger.testing.TestNodes;
-import org.junit.AfterClass;
+import ledger.testing.TestIds;
 import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 
 /**
@@ -26,34 +26,21 @@ import org.junit.Test;
  * journal). Each refusal is also checked to have changed nothing.
  */
 public class AccountRoutesTest {
-  private static LedgerNode node;
+  @ClassRule
+  public static final RunningNode node = RunningNode.inMemory();
   private static TestHttp http;
-  private static final AtomicInteger ids = new AtomicInteger();
 
   @BeforeClass
-  public static void start() {
-    node = LedgerNode.start(TestNodes.inMemoryNode(), Duration.ofSeconds(30));
-    http = new TestHttp("http://127.0.0.1:" + node.httpAddress().getPort());
-  }
-
-  @AfterClass
-  public static void stop() {
-    node.stop(Duration.ofSeconds(30));
+  public static void connect() {
+    http = node.http();
   }
 
   private static String newId() {
-    return "acc-" + ids.incrementAndGet();
+    return TestIds.next("acc");
   }
 
   private static Response create(String id, String extra) {
-    return http.post("/accounts", "{\"id\":\"" + id + "\",\"currency\":\"USD\"" + extra + "}");
-  }
-
-  private static void assertError(Response r, int status, ResultCode code) {
-    assertEquals(r.body(), status, r.status());
-    assertEquals(r.body(), code.wire(), r.errorCode());
-    assertTrue("error has a message", r.json().path("error").path("message").isTextual());
-    assertFalse("no stack trace leaks", r.body().contains("\tat ") || r.body().contains("Exception"));
+    return http.post("/accounts", Bodies.account(id, "USD", extra));
   }
 
   private static void assertNotCreated(String id) {

@@ -6,24 +6,20 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import ledger.LedgerNode;
-import ledger.cassandra.CassandraSchema;
 import ledger.core.ResultCode;
+import ledger.testing.RunningNode;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
-import ledger.testing.TestNodes;
-import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 
 /**
@@ -37,26 +33,19 @@ public class OpenApiTest {
   private static final Set<String> CODES = Arrays.stream(ResultCode.values()).map(ResultCode::wire)
       .collect(Collectors.toSet());
   private static final Pattern WORD = Pattern.compile("[a-z][a-z0-9_]+");
-  private static LedgerNode node;
+  @ClassRule
+  public static final RunningNode node = RunningNode.onCassandra();
   private static TestHttp http;
   private static JsonNode api;
 
   @BeforeClass
   public static void start() throws Exception {
-    var config = TestNodes.onCassandra("it_openapi", Map.of("ledger.recon.interval", "1h"));
-    CassandraSchema.apply(config);
-    node = LedgerNode.start(config, Duration.ofSeconds(60));
-    http = new TestHttp("http://127.0.0.1:" + node.httpAddress().getPort());
+    http = node.http();
     Response r = http.get("/openapi.yaml");
     assertEquals(200, r.status());
     assertTrue(r.headers().firstValue("Content-Type").orElse(""), r.headers().firstValue("Content-Type")
         .orElse("").startsWith("application/yaml"));
     api = new ObjectMapper(new YAMLFactory()).readTree(r.body());
-  }
-
-  @AfterClass
-  public static void stop() {
-    node.stop(Duration.ofSeconds(60));
   }
 
   @Test

@@ -20,88 +20,121 @@ import ledger.query.QuerySettings;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestNodes;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
 import org.junit.Test;
+import org.junit.runners.MethodSorters;
 
 /**
  * The recon engine on the embedded Cassandra: balanced books after a workload (with a two-phase
  * transfer legitimately pending past its prepare deadline), then four corruptions made directly
- * in Cassandra, and GET /recon reports exactly those four divergences.
+ * in Cassandra, and GET /recon reports exactly those four divergences. One node, one scenario:
+ * each step builds on the ones before and they run in name order, so a failure names the step.
  */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class ReconIntegrationTest {
   private static final String KEYSPACE = "it_recon";
   private static final int ACCOUNTS = 6;
+  private static final int HTTP_PORT = TestNodes.freePort();
 
-  private final int httpPort = TestNodes.freePort();
-  private TestHttp http;
+  private static LedgerNode node;
+  private static TestHttp http;
+  private static CqlSession cql;
 
-  private Config config() {
+  private static Config config() {
     return TestNodes.onCassandra(KEYSPACE, Map.of(
-        "ledger.http.port", httpPort,
+        "ledger.http.port", HTTP_PORT,
         "ledger.recon.interval", "1h",
         "ledger.recon.settle-time", "2s",
         "ledger.recon.s1-attempts", 2,
         "ledger.recon.sample-size", 3));
   }
 
-  @Test
-  public void reportsBalancedBooksThenExactlyTheCorruptionsMadeInCassandra() throws Exception {
+  @BeforeClass
+  public static void start() {
     CassandraSchema.apply(config());
-    LedgerNode node = LedgerNode.start(config(), Duration.ofSeconds(60));
-    http = new TestHttp("http://127.0.0.1:" + httpPort);
-    try (CqlSession cql = CassandraConnection.openSession(config())) {
-      assertEquals("not_run", http.get("/recon").json().get("status").asText());
-      workload();
-      Thread.sleep(5_500); // past the pending legs' prepare deadline (3s) and the settle time (2s)
-
-      JsonNode clean = run("?full=true");
-      assertEquals(clean.toString(), "ok", clean.get("status").asText());
-      assertEquals(0, clean.get("divergences_found").asInt());
-      assertEquals(ACCOUNTS + 1, clean.get("accounts_checked").asInt());
-      assertTrue(clean.toString(), clean.get("transfers_checked").asInt() >= ACCOUNTS * 2);
-      assertEquals("the two-phase transfer's two legs", 2, clean.get("pending_legs_checked").asInt());
-      JsonNode usd = clean.get("currencies").get("USD");
-      assertTrue(usd.get("balanced").asBoolean());
-      assertEquals("funding 6 x 1000 + moves 10..15", ACCOUNTS * 1000L + 75, usd.get("credits_posted").asLong());
-      assertEquals(usd.get("debits_posted").asLong(), usd.get("credits_posted").asLong());
-      assertEquals(50, usd.get("debits_pending").asLong());
-      assertEquals(clean.toString(), http.get("/recon").json().toString());
-      assertEquals(3, run("").get("accounts_checked").asInt()); // a sample
-
-      corrupt(cql);
-      JsonNode found = run("?full=true");
-      assertEquals(found.toString(), "divergent", found.get("status").asText());
-      Set<String> divergences = new TreeSet<>();
-      for (JsonNode d : found.get("divergences")) {
-        divergences.add(d.get("kind").asText() + " " + d.get("account_id").asText() + " "
-            + d.get("transfer_id").asText());
-      }
-      assertEquals(new TreeSet<>(List.of(
-          "journal_mismatch r2 null",
-          "query_row_mismatch r1 null",
-          "s1_unbalanced null null",
-          "statement_mismatch r0 null",
-          "transfer_not_reflected r3 fund-3")), divergences);
-      assertEquals(5, found.get("divergences_found").asInt());
-      assertTrue(found.get("currencies").get("USD").get("balanced").asBoolean() == false);
-      String metrics = http.get("/metrics").body();
-      assertTrue(metrics, metrics.contains("ledger_recon_ok 0.0"));
-      assertTrue(metrics.contains("ledger_recon_divergences{kind=\"journal_mismatch\",} 1.0"));
-      assertTrue(metrics.contains("ledger_recon_balanced{currency=\"USD\",} 0.0"));
-      assertTrue(metrics.contains("ledger_recon_runs_total{result=\"divergent\",} 1.0"));
-      assertEquals("unknown_parameter", http.send("POST", "/recon/run?fast=1", "", null).errorCode());
-      assertEquals("invalid_parameter", http.send("POST", "/recon/run?full=yes", "", null).errorCode());
-    } finally {
-      node.stop(Duration.ofSeconds(60));
-    }
+    node = LedgerNode.start(config(), Duration.ofSeconds(60));
+    http = new TestHttp("http://127.0.0.1:" + HTTP_PORT);
+    cql = CassandraConnection.openSession(config());
   }
 
-  private JsonNode run(String query) {
+  @AfterClass
+  public static void stop() {
+    cql.close();
+    node.stop(Duration.ofSeconds(60));
+  }
+
+  @Test
+  public void step1_beforeAnyRunTheReportIsNotRun() {
+    assertEquals("not_run", http.get("/recon").json().get("status").asText());
+  }
+
+  @Test
+  public void step2_afterAWorkloadAFullRunFindsTheBooksBalanced() throws Exception {
+    workload();
+    Thread.sleep(5_500); // past the pending legs' prepare deadline (3s) and the settle time (2s)
+    JsonNode clean = run("?full=true");
+    assertEquals(clean.toString(), "ok", clean.get("status").asText());
+    assertEquals(0, clean.get("divergences_found").asInt());
+    assertEquals(ACCOUNTS + 1, clean.get("accounts_checked").asInt());
+    assertTrue(clean.toString(), clean.get("transfers_checked").asInt() >= ACCOUNTS * 2);
+    assertEquals("the two-phase transfer's two legs", 2, clean.get("pending_legs_checked").asInt());
+    JsonNode usd = clean.get("currencies").get("USD");
+    assertTrue(usd.get("balanced").asBoolean());
+    assertEquals("funding 6 x 1000 + moves 10..15", ACCOUNTS * 1000L + 75, usd.get("credits_posted").asLong());
+    assertEquals(usd.get("debits_posted").asLong(), usd.get("credits_posted").asLong());
+    assertEquals(50, usd.get("debits_pending").asLong());
+    assertEquals(clean.toString(), http.get("/recon").json().toString());
+  }
+
+  @Test
+  public void step3_aRunWithoutFullChecksASample() {
+    assertEquals(3, run("").get("accounts_checked").asInt());
+  }
+
+  @Test
+  public void step4_aFullRunReportsExactlyTheCorruptionsMadeInCassandra() {
+    corrupt(cql);
+    JsonNode found = run("?full=true");
+    assertEquals(found.toString(), "divergent", found.get("status").asText());
+    Set<String> divergences = new TreeSet<>();
+    for (JsonNode d : found.get("divergences")) {
+      divergences.add(d.get("kind").asText() + " " + d.get("account_id").asText() + " "
+          + d.get("transfer_id").asText());
+    }
+    assertEquals(new TreeSet<>(List.of(
+        "journal_mismatch r2 null",
+        "query_row_mismatch r1 null",
+        "s1_unbalanced null null",
+        "statement_mismatch r0 null",
+        "transfer_not_reflected r3 fund-3")), divergences);
+    assertEquals(5, found.get("divergences_found").asInt());
+    assertTrue(found.get("currencies").get("USD").get("balanced").asBoolean() == false);
+  }
+
+  @Test
+  public void step5_theMetricsShowTheDivergentRun() {
+    String metrics = http.get("/metrics").body();
+    assertTrue(metrics, metrics.contains("ledger_recon_ok 0.0"));
+    assertTrue(metrics.contains("ledger_recon_divergences{kind=\"journal_mismatch\",} 1.0"));
+    assertTrue(metrics.contains("ledger_recon_balanced{currency=\"USD\",} 0.0"));
+    assertTrue(metrics.contains("ledger_recon_runs_total{result=\"divergent\",} 1.0"));
+  }
+
+  @Test
+  public void step6_aRunWithUnknownOrInvalidParametersIsRefused() {
+    assertEquals("unknown_parameter", http.send("POST", "/recon/run?fast=1", "", null).errorCode());
+    assertEquals("invalid_parameter", http.send("POST", "/recon/run?full=yes", "", null).errorCode());
+  }
+
+  private static JsonNode run(String query) {
     Response r = http.post("/recon/run" + query);
     assertEquals(r.body(), 200, r.status());
     return r.json();
   }
 
-  private void workload() {
+  private static void workload() {
     post("/accounts", "{\"id\":\"op\",\"currency\":\"USD\",\"min_balance\":null}", 201);
     List<String> versions = new ArrayList<>();
     for (int i = 0; i < ACCOUNTS; i++) {
@@ -120,12 +153,12 @@ public class ReconIntegrationTest {
     }
   }
 
-  private void transfer(String id, String from, String to, long amount, String extra, int status) {
+  private static void transfer(String id, String from, String to, long amount, String extra, int status) {
     post("/transfers", "{\"id\":\"" + id + "\",\"debit_account_id\":\"" + from + "\",\"credit_account_id\":\""
         + to + "\",\"amount\":" + amount + ",\"currency\":\"USD\"" + extra + "}", status);
   }
 
-  private void post(String path, String body, int status) {
+  private static void post(String path, String body, int status) {
     Response r = http.post(path, body);
     assertEquals(r.body(), status, r.status());
   }
@@ -135,7 +168,7 @@ public class ReconIntegrationTest {
    * listing row's credits; r2: the journal event of its funding post; r3: its row of a posted
    * transfer says pending; r4: its per-currency totals row (S1). And r5, harmlessly.
    */
-  private void corrupt(CqlSession cql) {
+  private static void corrupt(CqlSession cql) {
     QuerySettings q = QuerySettings.fromConfig(config());
     Row funded = cql.execute("SELECT status, transfer_id FROM " + KEYSPACE + ".account_entries WHERE account_id = 'r0' "
         + "AND bucket = 0 AND version = 3").one();

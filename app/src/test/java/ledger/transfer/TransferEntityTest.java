@@ -11,7 +11,6 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResult;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
-import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +23,7 @@ import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Resolution;
 import ledger.core.ResultCode;
 import ledger.testing.MutableClock;
+import ledger.testing.TestKits;
 import ledger.transfer.Transfer.Rejection;
 import ledger.transfer.Transfer.Status;
 import ledger.transfer.TransferEntity.Command;
@@ -55,10 +55,7 @@ import org.junit.Test;
  */
 public class TransferEntityTest {
   @ClassRule
-  public static final TestKitJunitResource testKit = new TestKitJunitResource(
-      ConfigFactory.parseString("akka.actor.provider = local")
-          .withFallback(EventSourcedBehaviorTestKit.config())
-          .withFallback(ConfigFactory.load()));
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(TestKits.eventSourced());
 
   private static final Instant T0 = Instant.parse("2026-11-22T10:15:30.123Z");
   /** When the accounts answer (the decision time) in most tests. */

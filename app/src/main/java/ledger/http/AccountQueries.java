@@ -1,13 +1,7 @@
 package ledger.http;
 
-import static akka.http.javadsl.server.PathMatchers.segment;
-
-import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.Route;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -15,7 +9,6 @@ import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -31,12 +24,13 @@ import ledger.query.TenantListing;
 import ledger.query.VersionWait;
 
 /**
- * The query side of docs/api.md (eventually consistent, from the projection's tables). A
- * {@code min_version} makes a per-account query wait, bounded ({@link VersionWait}), for the
- * query side to reach that version of the account, then answer {@code 503 data_not_ready} with
- * the version it has.
+ * The query-side handlers of the /accounts routes (AccountRoutes owns the paths): docs/api.md's
+ * listing, entries, balance and transfers of an account, eventually consistent, from the
+ * projection's tables. A {@code min_version} makes a per-account query wait, bounded
+ * ({@link VersionWait}), for the query side to reach that version of the account, then answer
+ * {@code 503 data_not_ready} with the version it has.
  */
-public final class QueryRoutes extends RouteSupport {
+final class AccountQueries extends RouteSupport {
   private static final Pattern CURRENCY = Pattern.compile("^[A-Z][A-Z0-9_]{1,15}$");
   private static final Pattern INTEGER = Pattern.compile("^[0-9]{1,19}$");
   private static final Set<String> STATUSES = Set.of("open", "locked", "closed");
@@ -45,22 +39,31 @@ public final class QueryRoutes extends RouteSupport {
   private final VersionWait versions;
   private final QuerySettings q;
 
-  public QueryRoutes(QueryStore store, VersionWait versions, HttpSettings settings) {
+  AccountQueries(QueryStore store, VersionWait versions, HttpSettings settings) {
     super(settings);
     this.store = store;
     this.versions = versions;
     this.q = store.settings();
   }
 
-  public Route routes() {
-    return caller(caller -> pathPrefix("accounts", () -> concat(
-        pathEnd(() -> get(() -> query(Set.of("currency", "status", "after", "limit"), p -> list(caller, p)))),
-        pathPrefix(segment(), id -> validId(id, () -> concat(
-            path("entries", () -> get(() -> query(Set.of("after_version", "limit", "min_version"),
-                p -> entries(caller, id, p)))),
-            path("balance", () -> get(() -> query(Set.of("at", "min_version"), p -> balance(caller, id, p)))),
-            path("transfers", () -> get(() -> query(Set.of("after", "limit", "min_version"),
-                p -> transfers(caller, id, p))))))))));
+  /** GET /accounts. */
+  Route list(Caller caller) {
+    return query(Set.of("currency", "status", "after", "limit"), p -> list(caller, p));
+  }
+
+  /** GET /accounts/{id}/entries. */
+  Route entries(Caller caller, String id) {
+    return query(Set.of("after_version", "limit", "min_version"), p -> entries(caller, id, p));
+  }
+
+  /** GET /accounts/{id}/balance. */
+  Route balance(Caller caller, String id) {
+    return query(Set.of("at", "min_version"), p -> balance(caller, id, p));
+  }
+
+  /** GET /accounts/{id}/transfers. */
+  Route transfers(Caller caller, String id) {
+    return query(Set.of("after", "limit", "min_version"), p -> transfers(caller, id, p));
   }
 
   private Route query(Set<String> allowed, Function<Map<String, String>, CompletionStage<HttpResponse>> handler) {
@@ -77,7 +80,7 @@ public final class QueryRoutes extends RouteSupport {
       } catch (ApiError e) {
         return complete(ErrorMapping.response(e));
       }
-      return completeWithFuture(response.exceptionally(QueryRoutes::failureOrNotReady));
+      return completeWithFuture(response.exceptionally(AccountQueries::failureOrNotReady));
     });
   }
 
@@ -97,13 +100,8 @@ public final class QueryRoutes extends RouteSupport {
       throw new ApiError(ResultCode.INVALID_ID, "after must be an account id");
     }
     int limit = limit(p);
-    return TenantListing.accounts(store, caller.prefixes(), currency, status, after, limit).thenApply(page -> {
-      ObjectNode root = Json.MAPPER.createObjectNode();
-      ArrayNode accounts = root.putArray("accounts");
-      page.accounts().forEach(a -> accounts.add(QueryJson.account(a)));
-      root.put("next", page.next());
-      return ok(root);
-    });
+    return TenantListing.accounts(store, caller.prefixes(), currency, status, after, limit).thenApply(page ->
+        Json.ok(Json.page("accounts", page.accounts(), QueryJson::account, Json.cursor(page.next()))));
   }
 
   // ---- GET /accounts/{id}/entries -------------------------------------------------------------
@@ -111,13 +109,8 @@ public final class QueryRoutes extends RouteSupport {
   private CompletionStage<HttpResponse> entries(Caller caller, String id, Map<String, String> p) {
     long after = version(p, "after_version", 0L);
     int limit = limit(p);
-    return projected(caller, id, p).thenCompose(upTo -> store.entries(id, after, upTo, limit)).thenApply(page -> {
-      ObjectNode root = Json.MAPPER.createObjectNode();
-      ArrayNode entries = root.putArray("entries");
-      page.items().forEach(e -> entries.add(QueryJson.entry(e)));
-      root.put("next", page.next());
-      return ok(root);
-    });
+    return projected(caller, id, p).thenCompose(upTo -> store.entries(id, after, upTo, limit)).thenApply(page ->
+        Json.ok(Json.page("entries", page.items(), QueryJson::entry, Json.cursor(page.next()))));
   }
 
   // ---- GET /accounts/{id}/balance ---------------------------------------------------------------
@@ -155,7 +148,7 @@ public final class QueryRoutes extends RouteSupport {
     o.put("at", Json.time(at));
     o.put("version", version);
     QueryJson.counters(o, dp, cp, dpe, cpe);
-    return ok(o);
+    return Json.ok(o);
   }
 
   // ---- GET /accounts/{id}/transfers -------------------------------------------------------------
@@ -164,13 +157,8 @@ public final class QueryRoutes extends RouteSupport {
     long before = version(p, "after", Long.MAX_VALUE);
     int limit = limit(p);
     return projected(caller, id, p).thenCompose(upTo -> store.transfers(id, upTo, before, limit))
-        .thenApply(rows -> {
-          ObjectNode root = Json.MAPPER.createObjectNode();
-          ArrayNode transfers = root.putArray("transfers");
-          rows.forEach(t -> transfers.add(QueryJson.transfer(t)));
-          root.put("next", rows.size() == limit ? rows.get(rows.size() - 1).preparedVersion() : null);
-          return ok(root);
-        });
+        .thenApply(rows -> Json.ok(Json.page("transfers", rows, QueryJson::transfer,
+            Json.cursor(rows.size() == limit ? rows.get(rows.size() - 1).preparedVersion() : null))));
   }
 
   // ---- min_version ------------------------------------------------------------------------------
@@ -193,13 +181,11 @@ public final class QueryRoutes extends RouteSupport {
   }
 
   private static HttpResponse failureOrNotReady(Throwable t) {
-    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    if (cause instanceof DataNotReady d) {
-      ObjectNode error = ErrorMapping.errorBody(ResultCode.DATA_NOT_READY, d.getMessage());
-      error.put("available_version", d.available());
-      return ErrorMapping.response(error);
+    if (cause(t) instanceof DataNotReady d) {
+      return ErrorMapping.response(ResultCode.DATA_NOT_READY, d.getMessage(),
+          error -> error.put("available_version", d.available()));
     }
-    return failure(cause);
+    return failure(t);
   }
 
   // ---- parameters -------------------------------------------------------------------------------
@@ -246,10 +232,5 @@ public final class QueryRoutes extends RouteSupport {
   private static ApiError notFound(String id) {
     return new ApiError(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " is not on the query side "
         + "(it does not exist, or is newer than the projection: pass min_version=1 to wait for it)");
-  }
-
-  static HttpResponse ok(JsonNode body) {
-    return HttpResponse.create().withStatus(StatusCodes.OK)
-        .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
   }
 }
