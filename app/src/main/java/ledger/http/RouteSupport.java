@@ -112,7 +112,7 @@ abstract class RouteSupport extends AllDirectives {
     }
     if (cause instanceof ExceptionWithErrorInfo broken) {
       // The request itself could not be read (e.g. a chunked body that is not chunked).
-      return ErrorMapping.response(ResultCode.BAD_REQUEST, "malformed request: " + ParsingErrors.summary(broken.info()));
+      return new ApiError(ResultCode.BAD_REQUEST, "malformed request: " + ParsingErrors.summary(broken.info()));
     }
     if (cause instanceof TimeoutException) {
       return new ApiError(ResultCode.UNAVAILABLE, "no answer in time; the outcome is unknown, retry with the same id");
