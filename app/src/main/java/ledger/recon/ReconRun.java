@@ -24,6 +24,7 @@ import ledger.account.Account;
 import ledger.account.AccountEntity;
 import ledger.account.PendingLeg;
 import ledger.query.AccountRows;
+import ledger.query.QueryBudget;
 import ledger.query.QueryRows;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
@@ -247,7 +248,7 @@ final class ReconRun {
     List<Entry> statement = new ArrayList<>();
     Long after = from;
     while (after != null) {
-      QueryRows.Page<Entry> page = get(store.entries(live.id(), after, live.version(), STATEMENT_PAGE));
+      QueryRows.Page<Entry> page = get(store.entries(live.id(), after, live.version(), STATEMENT_PAGE, budget()));
       statement.addAll(page.items());
       after = page.next();
     }
@@ -277,7 +278,7 @@ final class ReconRun {
   private void checkTransfers(Account account, Findings f) {
     Instant settled = clock.instant().minus(settings.settleTime());
     for (AccountTransfer row : get(store.transfers(account.id(), account.version(), Long.MAX_VALUE,
-        settings.transfersPerAccount()))) {
+        settings.transfersPerAccount(), budget())).items()) {
       Optional<Transfer> transfer = transfer(row.transferId());
       if (transfer.isEmpty() || transfer.get().decidedAt() == null || transfer.get().decidedAt().isAfter(settled)
           || row.updatedVersion() > account.version()) {
@@ -360,6 +361,11 @@ final class ReconRun {
       }
       running.forEach(CompletableFuture::join);
     }
+  }
+
+  /** The time of one call ({@link #get}) for the reads of one query-side call. */
+  private QueryBudget budget() {
+    return QueryBudget.within(settings.askTimeout().multipliedBy(4));
   }
 
   private <T> T get(CompletionStage<T> stage) {
