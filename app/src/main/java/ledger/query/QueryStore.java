@@ -396,12 +396,12 @@ public final class QueryStore {
         });
   }
 
-  /** Pending-leg rows due before {@code dueBefore}, in the hour buckets from {@code since}. */
+  /** Pending-leg rows due from {@code since} to before {@code dueBefore}, in their hour buckets. */
   public CompletionStage<List<PendingLegRow>> pendingLegsDue(Instant since, Instant dueBefore) {
     List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
     for (long h = dueHour(since); h <= dueHour(dueBefore); h++) {
-      reads.add(select("SELECT * FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at < ?", h, dueBefore)
-          .toCompletableFuture());
+      reads.add(select("SELECT * FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at >= ? AND due_at < ?", h,
+          since, dueBefore).toCompletableFuture());
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(d -> reads.stream()
         .flatMap(r -> r.join().stream())
