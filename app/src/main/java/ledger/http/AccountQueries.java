@@ -10,12 +10,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import ledger.auth.Caller;
 import ledger.core.Ids;
 import ledger.core.ResultCode;
 import ledger.query.DataNotReady;
+import ledger.query.QueryBudget;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.Entry;
 import ledger.query.QuerySettings;
@@ -48,25 +49,30 @@ final class AccountQueries extends RouteSupport {
 
   /** GET /accounts. */
   Route list(Caller caller) {
-    return query(Set.of("currency", "status", "after", "limit"), p -> list(caller, p));
+    return query(Set.of("currency", "status", "after", "limit"), (p, b) -> list(caller, p, b));
   }
 
   /** GET /accounts/{id}/entries. */
   Route entries(Caller caller, String id) {
-    return query(Set.of("after_version", "limit", "min_version"), p -> entries(caller, id, p));
+    return query(Set.of("after_version", "limit", "min_version"), (p, b) -> entries(caller, id, p, b));
   }
 
   /** GET /accounts/{id}/balance. */
   Route balance(Caller caller, String id) {
-    return query(Set.of("at", "min_version"), p -> balance(caller, id, p));
+    return query(Set.of("at", "min_version"), (p, b) -> balance(caller, id, p, b));
   }
 
   /** GET /accounts/{id}/transfers. */
   Route transfers(Caller caller, String id) {
-    return query(Set.of("after", "limit", "min_version"), p -> transfers(caller, id, p));
+    return query(Set.of("after", "limit", "min_version"), (p, b) -> transfers(caller, id, p, b));
   }
 
-  private Route query(Set<String> allowed, Function<Map<String, String>, CompletionStage<HttpResponse>> handler) {
+  /**
+   * Runs a query within its budget ({@link QueryBudget}: bounded reads, the request's timeout);
+   * when the request times out, its reads stop and the client gets the JSON timeout answer.
+   */
+  private Route query(Set<String> allowed,
+                      BiFunction<Map<String, String>, QueryBudget, CompletionStage<HttpResponse>> handler) {
     return parameterMap(params -> {
       for (String name : params.keySet()) {
         if (!allowed.contains(name)) {
@@ -74,19 +80,23 @@ final class AccountQueries extends RouteSupport {
               + "; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed))));
         }
       }
+      QueryBudget budget = QueryBudget.forRequest(q);
       CompletionStage<HttpResponse> response;
       try {
-        response = handler.apply(params);
+        response = handler.apply(params, budget);
       } catch (ApiError e) {
         return complete(ErrorMapping.response(e));
       }
-      return completeWithFuture(response.exceptionally(AccountQueries::failureOrNotReady));
+      return withRequestTimeoutResponse(request -> {
+        budget.cancel();
+        return notFinished("the request timed out");
+      }, () -> completeWithFuture(response.exceptionally(AccountQueries::failureOrNotReady)));
     });
   }
 
   // ---- GET /accounts ----------------------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> list(Caller caller, Map<String, String> p) {
+  private CompletionStage<HttpResponse> list(Caller caller, Map<String, String> p, QueryBudget budget) {
     String currency = p.get("currency");
     if (currency != null && !CURRENCY.matcher(currency).matches()) {
       throw new ApiError(ResultCode.INVALID_CURRENCY, "currency must match ^[A-Z][A-Z0-9_]{1,15}$");
@@ -100,24 +110,24 @@ final class AccountQueries extends RouteSupport {
       throw new ApiError(ResultCode.INVALID_ID, "after must be an account id");
     }
     int limit = limit(p);
-    return TenantListing.accounts(store, caller.prefixes(), currency, status, after, limit).thenApply(page ->
+    return TenantListing.accounts(store, caller.prefixes(), currency, status, after, limit, budget).thenApply(page ->
         Json.ok(Json.page("accounts", page.accounts(), QueryJson::account, Json.cursor(page.next()))));
   }
 
   // ---- GET /accounts/{id}/entries -------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> entries(Caller caller, String id, Map<String, String> p) {
+  private CompletionStage<HttpResponse> entries(Caller caller, String id, Map<String, String> p, QueryBudget budget) {
     long after = version(p, "after_version", 0L);
     int limit = limit(p);
-    return projected(caller, id, p).thenCompose(upTo -> store.entries(id, after, upTo, limit)).thenApply(page ->
-        Json.ok(Json.page("entries", page.items(), QueryJson::entry, Json.cursor(page.next()))));
+    return projected(caller, id, p, budget).thenCompose(upTo -> store.entries(id, after, upTo, limit, budget))
+        .thenApply(page -> Json.ok(Json.page("entries", page.items(), QueryJson::entry, Json.cursor(page.next()))));
   }
 
   // ---- GET /accounts/{id}/balance ---------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> balance(Caller caller, String id, Map<String, String> p) {
+  private CompletionStage<HttpResponse> balance(Caller caller, String id, Map<String, String> p, QueryBudget budget) {
     Instant at = time(p, "at");
-    return projected(caller, id, p).thenCompose(upTo -> store.account(id).thenCompose(row -> {
+    return projected(caller, id, p, budget).thenCompose(upTo -> store.account(id).thenCompose(row -> {
       AccountRow a = row.orElseThrow(() -> notFound(id));
       if (at == null) {
         return CompletableFuture.completedFuture(balanceJson(a, null, a.version(), a.debitsPosted(),
@@ -126,7 +136,7 @@ final class AccountQueries extends RouteSupport {
       if (a.createdAt().isAfter(at)) {
         throw new ApiError(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " did not exist at " + Json.time(at));
       }
-      return store.entryAt(id, upTo, at).thenApply(entry -> {
+      return store.entryAt(id, upTo, at, budget).thenApply(entry -> {
         if (entry.isEmpty()) {
           return balanceJson(a, at, null, 0, 0, 0, 0); // created, no leg yet
         }
@@ -153,12 +163,13 @@ final class AccountQueries extends RouteSupport {
 
   // ---- GET /accounts/{id}/transfers -------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> transfers(Caller caller, String id, Map<String, String> p) {
+  private CompletionStage<HttpResponse> transfers(Caller caller, String id, Map<String, String> p,
+                                                  QueryBudget budget) {
     long before = version(p, "after", Long.MAX_VALUE);
     int limit = limit(p);
-    return projected(caller, id, p).thenCompose(upTo -> store.transfers(id, upTo, before, limit))
-        .thenApply(rows -> Json.ok(Json.page("transfers", rows, QueryJson::transfer,
-            Json.cursor(rows.size() == limit ? rows.get(rows.size() - 1).preparedVersion() : null))));
+    return projected(caller, id, p, budget).thenCompose(upTo -> store.transfers(id, upTo, before, limit, budget))
+        .thenApply(page -> Json.ok(Json.page("transfers", page.items(), QueryJson::transfer,
+            Json.cursor(page.next()))));
   }
 
   // ---- min_version ------------------------------------------------------------------------------
@@ -167,12 +178,12 @@ final class AccountQueries extends RouteSupport {
    * The account's projected version once it reaches min_version (else data_not_ready); 404 if
    * none, and at once for another tenant's account (whether it exists or not).
    */
-  private CompletionStage<Long> projected(Caller caller, String id, Map<String, String> p) {
+  private CompletionStage<Long> projected(Caller caller, String id, Map<String, String> p, QueryBudget budget) {
     long minVersion = version(p, "min_version", 0L);
     if (!caller.owns(id)) {
       throw notFound(id);
     }
-    return versions.await(id, minVersion).thenApply(v -> {
+    return versions.await(id, minVersion, budget).thenApply(v -> {
       if (v == 0) {
         throw notFound(id);
       }
@@ -185,7 +196,15 @@ final class AccountQueries extends RouteSupport {
       return ErrorMapping.response(ResultCode.DATA_NOT_READY, d.getMessage(),
           error -> error.put("available_version", d.available()));
     }
+    if (cause(t) instanceof QueryBudget.QueryCancelled ended) {
+      return notFinished(ended.getMessage());
+    }
     return failure(t);
+  }
+
+  private static HttpResponse notFinished(String why) {
+    return ErrorMapping.response(ResultCode.UNAVAILABLE, "the query did not finish (" + why + "); nothing was "
+        + "changed, retry");
   }
 
   // ---- parameters -------------------------------------------------------------------------------

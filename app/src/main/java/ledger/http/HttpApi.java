@@ -2,7 +2,10 @@ package ledger.http;
 
 import akka.actor.typed.ActorSystem;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.MethodRejection;
 import akka.http.javadsl.server.RejectionHandler;
@@ -56,9 +59,19 @@ public final class HttpApi extends AllDirectives {
         .matchAny(t -> complete(RouteSupport.failure(t)))
         .build();
     // Authentication comes before any route reads a body or touches an entity.
-    return countRequests(() -> handleExceptions(exceptions, () -> handleRejections(rejections,
+    return countRequests(() -> timeoutsAsErrors(() -> handleExceptions(exceptions, () -> handleRejections(rejections,
         () -> access.authenticated(() -> access.authorized(
-            () -> concat(accounts.routes(), transfers.routes(), ops.routes()))))));
+            () -> concat(accounts.routes(), transfers.routes(), ops.routes())))))));
+  }
+
+  /** Akka HTTP's answer past akka.http.server.request-timeout as an error of docs/api.md, not its plain text. */
+  static Route timeoutsAsErrors(java.util.function.Supplier<Route> inner) {
+    return Directives.withRequestTimeoutResponse(HttpApi::timedOut, inner);
+  }
+
+  static HttpResponse timedOut(HttpRequest request) {
+    return ErrorMapping.response(ResultCode.UNAVAILABLE, "no answer within the request timeout; a change may or "
+        + "may not have happened: retry with the same id");
   }
 
   /** Every answer, errors included, counted by method, route template and status. */

@@ -81,6 +81,19 @@ public final class QueryStore {
     return bind(cql, values).thenCompose(st -> session().selectAll(st));
   }
 
+  /** A read of a query: counted against its budget, and refused once the query has ended. */
+  private CompletionStage<List<Row>> select(QueryBudget budget, String cql, Object... values) {
+    try {
+      budget.charge();
+    } catch (QueryBudget.QueryCancelled ended) {
+      return CompletableFuture.failedFuture(ended);
+    }
+    return select(cql, values).thenApply(rows -> {
+      budget.rowsRead(rows.size());
+      return rows;
+    });
+  }
+
   private CompletionStage<Optional<Row>> selectOne(String cql, Object... values) {
     return bind(cql, values).thenCompose(st -> session().selectOne(st));
   }
@@ -209,55 +222,29 @@ public final class QueryStore {
   }
 
   /**
-   * Accounts in id order after {@code after}, filtered by currency and status. Each hash bucket
-   * is read up to {@code limit} rows; the merge is exact up to the smallest last id among the
-   * buckets that returned a full page (the horizon), so a page may be short with a next cursor.
+   * Accounts in id order after {@code after} and below {@code before} (null: no bound), filtered
+   * by currency and status: a merge of the listing's hash buckets that reads each only as far as
+   * the page needs ({@link ListingMerge}). A page may be short, with a next cursor, when the
+   * budget's reads or rows run out first (a rare filter).
    */
-  public CompletionStage<AccountPage> accounts(String currency, String status, String after, int limit) {
-    return accounts(currency, status, after, null, limit);
+  public CompletionStage<AccountPage> accounts(String currency, String status, String after, String before,
+                                               int limit, QueryBudget budget) {
+    return new ListingMerge(this, currency, status, after, before, limit, budget).page();
   }
 
-  /** As above, with ids below {@code before} only (null: no bound); a tenant's listing (TenantListing). */
-  public CompletionStage<AccountPage> accounts(String currency, String status, String after, String before,
-                                               int limit) {
-    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
-    for (int b = 0; b < settings.listingBuckets(); b++) {
-      reads.add((before == null
-          ? select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
-              + "AND account_id > ? LIMIT ?", b, after == null ? "" : after, limit)
-          : select("SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
-              + "AND account_id > ? AND account_id < ? LIMIT ?", b, after == null ? "" : after, before, limit))
-          .toCompletableFuture());
-    }
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(done -> {
-      String horizon = null;
-      List<AccountRow> all = new ArrayList<>();
-      for (CompletableFuture<List<Row>> read : reads) {
-        List<Row> rows = read.join();
-        rows.forEach(r -> all.add(accountRow(r)));
-        if (rows.size() == limit) {
-          String last = rows.get(rows.size() - 1).getString("account_id");
-          horizon = horizon == null || last.compareTo(horizon) < 0 ? last : horizon;
-        }
-      }
-      all.sort(Comparator.comparing(AccountRow::id));
-      List<AccountRow> page = new ArrayList<>();
-      for (AccountRow row : all) {
-        if (horizon != null && row.id().compareTo(horizon) > 0) {
-          break;
-        }
-        if (row.currency() == null || row.createdAt() == null) {
-          continue; // not yet created on the query side (a reordered event wrote part of it)
-        }
-        if ((currency == null || currency.equals(row.currency())) && (status == null || status.equals(row.status()))) {
-          page.add(row);
-          if (page.size() == limit) {
-            return new AccountPage(page, row.id());
-          }
-        }
-      }
-      return new AccountPage(page, horizon);
-    });
+  /** Up to {@code limit} rows of one listing bucket with {@code after < id < before} (null: no bound). */
+  CompletionStage<List<AccountRow>> listingChunk(int bucket, String after, String before, int limit,
+                                                 QueryBudget budget) {
+    return before == null
+        ? select(budget, "SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
+            + "AND account_id > ? LIMIT ?", bucket, after, limit).thenApply(QueryStore::accountRows)
+        : select(budget, "SELECT " + ACCOUNT_COLUMNS + " FROM " + ks + ".account_list WHERE bucket = ? "
+            + "AND account_id > ? AND account_id < ? LIMIT ?", bucket, after, before, limit)
+            .thenApply(QueryStore::accountRows);
+  }
+
+  private static List<AccountRow> accountRows(List<Row> rows) {
+    return rows.stream().map(QueryStore::accountRow).toList();
   }
 
   private static final String ENTRY_COLUMNS = "account_id, version, side, transfer_id, amount, status, "
@@ -265,15 +252,19 @@ public final class QueryStore {
 
   /**
    * Statement entries with version > {@code afterVersion} up to {@code upTo}, at most {@code
-   * limit} versions' worth (both sides of one version stay on one page).
+   * limit} versions' worth (both sides of one version stay on one page). A walk over versions
+   * without entries that spends the budget answers what it found, with {@code next} where it
+   * stopped.
    */
-  public CompletionStage<QueryRows.Page<Entry>> entries(String accountId, long afterVersion, long upTo, int limit) {
+  public CompletionStage<QueryRows.Page<Entry>> entries(String accountId, long afterVersion, long upTo, int limit,
+                                                        QueryBudget budget) {
     if (afterVersion >= upTo) {
       return CompletableFuture.completedFuture(new QueryRows.Page<>(List.of(), null));
     }
-    return entriesFrom(accountId, afterVersion, upTo, limit + 1, new ArrayList<>()).thenApply(rows -> {
+    return entriesFrom(accountId, afterVersion, upTo, limit + 1, new ArrayList<>(), budget).thenApply(walked -> {
+      List<Entry> rows = walked.rows();
       if (rows.size() <= limit) {
-        return new QueryRows.Page<>(rows, null);
+        return new QueryRows.Page<>(rows, walked.covered() >= upTo ? null : walked.covered());
       }
       long cut = rows.get(limit).version();
       List<Entry> page = new ArrayList<>(rows.subList(0, limit));
@@ -285,76 +276,132 @@ public final class QueryStore {
     });
   }
 
-  private CompletionStage<List<Entry>> entriesFrom(String accountId, long after, long upTo, int want,
-                                                   List<Entry> acc) {
-    long bucket = settings.versionBucket(after + 1);
-    if (acc.size() >= want || bucket > settings.versionBucket(upTo)) {
-      return CompletableFuture.completedFuture(acc);
+  /** Entries found by a walk, and the version up to which it looked at every version. */
+  private record Walked(List<Entry> rows, long covered) {}
+
+  private CompletionStage<Walked> entriesFrom(String accountId, long after, long upTo, int want, List<Entry> acc,
+                                              QueryBudget budget) {
+    if (after >= upTo) {
+      return CompletableFuture.completedFuture(new Walked(acc, upTo));
     }
-    return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? AND bucket = ? "
-        + "AND version > ? AND version <= ? LIMIT ?", accountId, bucket, after, upTo, want - acc.size())
+    if (acc.size() >= want || budget.spent()) {
+      return CompletableFuture.completedFuture(new Walked(acc, after));
+    }
+    long bucket = settings.versionBucket(after + 1);
+    return select(budget, "SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? "
+        + "AND bucket = ? AND version > ? AND version <= ? LIMIT ?", accountId, bucket, after, upTo, want - acc.size())
         .thenCompose(rows -> {
           rows.forEach(r -> acc.add(entry(r)));
-          long nextAfter = (bucket + 1) * settings.entriesPerBucket() - 1;
-          return entriesFrom(accountId, nextAfter, upTo, want, acc);
-        });
-  }
-
-  /** The latest entry at or before {@code at}, walking the version buckets down from the newest. */
-  public CompletionStage<Optional<Entry>> entryAt(String accountId, long upTo, Instant at) {
-    return entryAtFrom(accountId, settings.versionBucket(upTo), at);
-  }
-
-  private CompletionStage<Optional<Entry>> entryAtFrom(String accountId, long bucket, Instant at) {
-    if (bucket < 0) {
-      return CompletableFuture.completedFuture(Optional.empty());
-    }
-    return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? AND bucket = ? "
-        + "LIMIT 1", accountId, bucket).thenCompose(first -> {
-          if (first.isEmpty() || entry(first.get(0)).at().isAfter(at)) {
-            return entryAtFrom(accountId, bucket - 1, at);
-          }
-          return select("SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? "
-              + "AND bucket = ?", accountId, bucket).thenApply(rows -> {
-                Entry best = null;
-                for (Row r : rows) {
-                  Entry e = entry(r);
-                  if (!e.at().isAfter(at)) {
-                    best = e; // ascending version: the last one at or before `at` wins
-                  }
-                }
-                return Optional.ofNullable(best);
-              });
+          return entriesFrom(accountId, settings.bucketEnd(bucket), upTo, want, acc, budget);
         });
   }
 
   /**
-   * Transfers touching the account, newest first, prepared before version {@code before} and at
-   * or below {@code upTo} (the projected version: it bounds the buckets walked).
+   * The latest entry at or before {@code at}: a binary search over the version buckets on each
+   * bucket's first entry (entry times grow with versions), then one read of the bucket found.
    */
-  public CompletionStage<List<AccountTransfer>> transfers(String accountId, long upTo, long before, int limit) {
-    long from = Math.min(upTo, before - 1);
-    return transfersFrom(accountId, from + 1, settings.versionBucket(Math.max(0, from)), limit, new ArrayList<>());
+  public CompletionStage<Optional<Entry>> entryAt(String accountId, long upTo, Instant at, QueryBudget budget) {
+    return new EntrySearch(accountId, at, budget).search(0, settings.versionBucket(upTo), -1);
   }
 
-  private CompletionStage<List<AccountTransfer>> transfersFrom(String accountId, long before, long bucket, int want,
-                                                               List<AccountTransfer> acc) {
-    if (acc.size() >= want || bucket < 0) {
-      return CompletableFuture.completedFuture(acc);
+  /** One search of {@link #entryAt}. */
+  private final class EntrySearch {
+    private final String accountId;
+    private final Instant at;
+    private final QueryBudget budget;
+
+    EntrySearch(String accountId, Instant at, QueryBudget budget) {
+      this.accountId = accountId;
+      this.at = at;
+      this.budget = budget;
     }
-    return select("SELECT * FROM " + ks + ".account_transfers WHERE account_id = ? AND bucket = ? "
+
+    /** The answer is in bucket {@code best} (-1: none yet) or in a bucket of lo..hi. */
+    CompletionStage<Optional<Entry>> search(long lo, long hi, long best) {
+      if (lo > hi) {
+        return best < 0 ? CompletableFuture.completedFuture(Optional.empty()) : lastInBucket(best);
+      }
+      long mid = lo + (hi - lo + 1) / 2;
+      return firstEntryDown(mid, lo).thenCompose(found -> {
+        if (found.isEmpty()) {
+          return search(mid + 1, hi, best); // lo..mid hold no entry
+        }
+        long bucket = settings.versionBucket(found.get().version());
+        return found.get().at().isAfter(at) ? search(lo, bucket - 1, best) : search(mid + 1, hi, bucket);
+      });
+    }
+
+    /** The first entry of the highest bucket from {@code bucket} down to {@code floor} that has one. */
+    private CompletionStage<Optional<Entry>> firstEntryDown(long bucket, long floor) {
+      if (bucket < floor) {
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
+      if (budget.spent()) {
+        return CompletableFuture.failedFuture(new QueryBudget.QueryCancelled(
+            "the search of entries by time reached its bound of reads"));
+      }
+      return select(budget, "SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? "
+          + "AND bucket = ? LIMIT 1", accountId, bucket).thenCompose(first -> first.isEmpty()
+              ? firstEntryDown(bucket - 1, floor)
+              : CompletableFuture.completedFuture(Optional.of(entry(first.get(0)))));
+    }
+
+    private CompletionStage<Optional<Entry>> lastInBucket(long bucket) {
+      return select(budget, "SELECT " + ENTRY_COLUMNS + " FROM " + ks + ".account_entries WHERE account_id = ? "
+          + "AND bucket = ?", accountId, bucket).thenApply(rows -> {
+            Entry best = null;
+            for (Row r : rows) {
+              Entry e = entry(r);
+              if (!e.at().isAfter(at)) {
+                best = e; // ascending version: the last one at or before `at` wins
+              }
+            }
+            return Optional.ofNullable(best);
+          });
+    }
+  }
+
+  /**
+   * Transfers touching the account, newest first, prepared before version {@code before} and at
+   * or below {@code upTo} (the projected version: it bounds the buckets walked). {@code next} is
+   * the {@code before} of the next page: set after a full page, or where a walk over versions
+   * without transfers spent the budget; null at the end.
+   */
+  public CompletionStage<QueryRows.Page<AccountTransfer>> transfers(String accountId, long upTo, long before,
+                                                                    int limit, QueryBudget budget) {
+    long from = Math.min(upTo, before - 1);
+    if (from < 0) {
+      return CompletableFuture.completedFuture(new QueryRows.Page<>(List.of(), null));
+    }
+    return transfersFrom(accountId, from + 1, settings.versionBucket(from), limit, new ArrayList<>(), budget);
+  }
+
+  private CompletionStage<QueryRows.Page<AccountTransfer>> transfersFrom(String accountId, long before, long bucket,
+                                                                         int want, List<AccountTransfer> acc,
+                                                                         QueryBudget budget) {
+    if (acc.size() >= want) {
+      return CompletableFuture.completedFuture(new QueryRows.Page<>(acc, acc.get(acc.size() - 1).preparedVersion()));
+    }
+    if (bucket < 0) {
+      return CompletableFuture.completedFuture(new QueryRows.Page<>(acc, null));
+    }
+    if (budget.spent()) {
+      // Every transfer prepared at or above the start of the last bucket read is in acc.
+      return CompletableFuture.completedFuture(new QueryRows.Page<>(acc, settings.bucketEnd(bucket) + 1));
+    }
+    return select(budget, "SELECT * FROM " + ks + ".account_transfers WHERE account_id = ? AND bucket = ? "
         + "AND prepared_version < ? LIMIT ?", accountId, bucket, before, want - acc.size()).thenCompose(rows -> {
           rows.forEach(r -> acc.add(accountTransfer(r)));
-          return transfersFrom(accountId, before, bucket - 1, want, acc);
+          return transfersFrom(accountId, before, bucket - 1, want, acc, budget);
         });
   }
 
-  /** Pending-leg rows due before {@code dueBefore}, in the hour buckets from {@code since}. */
+  /** Pending-leg rows due from {@code since} to before {@code dueBefore}, in their hour buckets. */
   public CompletionStage<List<PendingLegRow>> pendingLegsDue(Instant since, Instant dueBefore) {
     List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
     for (long h = dueHour(since); h <= dueHour(dueBefore); h++) {
-      reads.add(select("SELECT * FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at < ?", h, dueBefore)
-          .toCompletableFuture());
+      reads.add(select("SELECT * FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at >= ? AND due_at < ?", h,
+          since, dueBefore).toCompletableFuture());
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(d -> reads.stream()
         .flatMap(r -> r.join().stream())

@@ -21,15 +21,16 @@ public final class TenantListing {
 
   /** {@code prefixes} sorted with none covering another (ledger.auth.Caller); empty: every account. */
   public static CompletionStage<AccountPage> accounts(QueryStore store, List<String> prefixes, String currency,
-                                                      String status, String after, int limit) {
+                                                      String status, String after, int limit, QueryBudget budget) {
     if (prefixes.isEmpty()) {
-      return store.accounts(currency, status, after, limit);
+      return store.accounts(currency, status, after, null, limit, budget);
     }
-    return from(store, prefixes, 0, currency, status, after, limit, new ArrayList<>());
+    return from(store, prefixes, 0, currency, status, after, limit, new ArrayList<>(), budget);
   }
 
   private static CompletionStage<AccountPage> from(QueryStore store, List<String> prefixes, int i, String currency,
-                                                   String status, String after, int limit, List<AccountRow> page) {
+                                                   String status, String after, int limit, List<AccountRow> page,
+                                                   QueryBudget budget) {
     while (i < prefixes.size() && after != null && after.compareTo(upper(prefixes.get(i))) >= 0) {
       i++;
     }
@@ -39,13 +40,13 @@ public final class TenantListing {
     String prefix = prefixes.get(i);
     String lower = after != null && after.compareTo(prefix) >= 0 ? after : below(prefix);
     int next = i + 1;
-    return store.accounts(currency, status, lower, upper(prefix), limit - page.size()).thenCompose(part -> {
+    return store.accounts(currency, status, lower, upper(prefix), limit - page.size(), budget).thenCompose(part -> {
       // Belt and braces: whatever the range returned, only ids under the prefix are shown.
       part.accounts().stream().filter(a -> a.id().startsWith(prefix)).forEach(page::add);
       if (part.next() != null) {
         return CompletableFuture.completedFuture(new AccountPage(page, part.next()));
       }
-      return from(store, prefixes, next, currency, status, after, limit, page);
+      return from(store, prefixes, next, currency, status, after, limit, page, budget);
     });
   }
 

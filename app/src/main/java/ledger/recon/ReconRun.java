@@ -24,6 +24,7 @@ import ledger.account.Account;
 import ledger.account.AccountEntity;
 import ledger.account.PendingLeg;
 import ledger.query.AccountRows;
+import ledger.query.QueryBudget;
 import ledger.query.QueryRows;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
@@ -36,6 +37,8 @@ import ledger.recon.ReconReport.Divergence;
 import ledger.recon.ReconReport.Kind;
 import ledger.transfer.Transfer;
 import ledger.transfer.TransferEntity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The checks of one recon run, written as plain blocking steps (it runs on the blocking
@@ -44,6 +47,7 @@ import ledger.transfer.TransferEntity;
  * past their bound. It only reads and reports: it never repairs.
  */
 final class ReconRun {
+  private static final Logger log = LoggerFactory.getLogger(ReconRun.class);
   private static final int STATEMENT_PAGE = 1000;
   private final ActorSystem<?> system;
   private final QueryStore store;
@@ -51,6 +55,9 @@ final class ReconRun {
   private final ClusterSharding sharding;
   private final Clock clock;
   private final Executor executor;
+  /** Where the previous run's read of pending-leg rows ended (null: none yet), and the legs it found pending. */
+  private Instant pendingReadTo;
+  private Map<String, PendingLegRow> carried = Map.of();
 
   ReconRun(ActorSystem<?> system, QueryStore store, ReconSettings settings, Clock clock, Executor executor) {
     this.system = system;
@@ -67,6 +74,8 @@ final class ReconRun {
     final AtomicInteger transfers = new AtomicInteger();
     final AtomicInteger pendingLegs = new AtomicInteger();
     final Set<String> accounts = ConcurrentHashMap.newKeySet();
+    /** Every pending leg of the checked accounts ({@link #legKey}). */
+    final Set<String> livePending = ConcurrentHashMap.newKeySet();
 
     void add(Kind kind, String currency, String accountId, String transferId, String detail) {
       divergences.add(new Divergence(kind.wire(), currency, accountId, transferId, detail));
@@ -156,6 +165,7 @@ final class ReconRun {
     compareWithJournal(account, caughtUp, f);
     checkTransfers(account, f);
     for (PendingLeg leg : account.pending().values()) {
+      f.livePending.add(legKey(account.id(), leg.transferId()));
       checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
     }
   }
@@ -247,7 +257,7 @@ final class ReconRun {
     List<Entry> statement = new ArrayList<>();
     Long after = from;
     while (after != null) {
-      QueryRows.Page<Entry> page = get(store.entries(live.id(), after, live.version(), STATEMENT_PAGE));
+      QueryRows.Page<Entry> page = get(store.entries(live.id(), after, live.version(), STATEMENT_PAGE, budget()));
       statement.addAll(page.items());
       after = page.next();
     }
@@ -277,7 +287,7 @@ final class ReconRun {
   private void checkTransfers(Account account, Findings f) {
     Instant settled = clock.instant().minus(settings.settleTime());
     for (AccountTransfer row : get(store.transfers(account.id(), account.version(), Long.MAX_VALUE,
-        settings.transfersPerAccount()))) {
+        settings.transfersPerAccount(), budget())).items()) {
       Optional<Transfer> transfer = transfer(row.transferId());
       if (transfer.isEmpty() || transfer.get().decidedAt() == null || transfer.get().decidedAt().isAfter(settled)
           || row.updatedVersion() > account.version()) {
@@ -299,25 +309,52 @@ final class ReconRun {
 
   // ---- pending legs ------------------------------------------------------------------------------
 
+  /**
+   * Pending-leg rows are read once: each run reads the rows due since the previous run read up
+   * to (less settle-time, against a late projection), not the whole lookback, so the tombstones
+   * of released legs are read once and not by every run. The legs found still pending are
+   * carried to the next run and checked at their account again. The first run of an engine, and
+   * a run after the carried legs outgrew their bound, reads the whole lookback.
+   */
   private void checkPendingLegs(Findings f) {
-    Instant now = clock.instant();
-    List<PendingLegRow> rows = get(store.pendingLegsDue(now.minus(settings.pendingLookback()),
-        now.minus(settings.settleTime())));
+    Instant to = clock.instant().minus(settings.settleTime());
+    Instant lookback = to.minus(settings.pendingLookback());
+    Instant from = pendingReadTo == null || pendingReadTo.minus(settings.settleTime()).isBefore(lookback)
+        ? lookback : pendingReadTo.minus(settings.settleTime());
+    Map<String, PendingLegRow> rows = new ConcurrentHashMap<>(carried);
+    get(store.pendingLegsDue(from, to)).forEach(r -> rows.put(legKey(r.accountId(), r.transferId()), r));
     Map<String, List<PendingLegRow>> byAccount = new ConcurrentHashMap<>();
-    rows.forEach(r -> byAccount.computeIfAbsent(r.accountId(), k -> new ArrayList<>()).add(r));
+    rows.values().forEach(r -> byAccount.computeIfAbsent(r.accountId(), k -> new ArrayList<>()).add(r));
+    Map<String, PendingLegRow> stillPending = new ConcurrentHashMap<>();
     forEachParallel(new ArrayList<>(byAccount.keySet()), accountId -> {
       if (f.accounts.contains(accountId)) {
-        return; // its live pending legs were checked with the account
+        // Its live pending legs were checked with the account.
+        byAccount.get(accountId).stream().filter(r -> f.livePending.contains(legKey(accountId, r.transferId())))
+            .forEach(r -> stillPending.put(legKey(accountId, r.transferId()), r));
+        return;
       }
       liveAccount(accountId).ifPresent(account -> {
         for (PendingLegRow r : byAccount.get(accountId)) {
           PendingLeg leg = account.pending().get(r.transferId());
           if (leg != null) {
             checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
+            stillPending.put(legKey(accountId, r.transferId()), r);
           }
         }
       });
     });
+    carried = stillPending;
+    pendingReadTo = to;
+    if (carried.size() > settings.pendingCarriedMax()) {
+      log.warn("{} pending legs are past their prepare deadline, more than ledger.recon.pending-carried-max ({}): "
+          + "the next run reads the whole pending-lookback again", carried.size(), settings.pendingCarriedMax());
+      carried = Map.of();
+      pendingReadTo = null;
+    }
+  }
+
+  private static String legKey(String accountId, String transferId) {
+    return accountId + "/" + transferId;
   }
 
   /** A leg past its prepare deadline must belong to a two-phase transfer still pending and not expired. */
@@ -360,6 +397,11 @@ final class ReconRun {
       }
       running.forEach(CompletableFuture::join);
     }
+  }
+
+  /** The time of one call ({@link #get}) for the reads of one query-side call. */
+  private QueryBudget budget() {
+    return QueryBudget.within(settings.askTimeout().multipliedBy(4));
   }
 
   private <T> T get(CompletionStage<T> stage) {

@@ -14,6 +14,7 @@ import akka.projection.testkit.javadsl.ProjectionTestKit;
 import akka.projection.testkit.javadsl.TestProjection;
 import akka.projection.testkit.javadsl.TestSourceProvider;
 import akka.stream.javadsl.Source;
+import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import java.math.BigInteger;
 import java.time.Instant;
@@ -37,6 +38,7 @@ import ledger.cassandra.CassandraSchema;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
 import ledger.query.QueryRows.Entry;
+import ledger.testing.CassandraReads;
 import ledger.testing.TestNodes;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -54,10 +56,11 @@ public class AccountProjectionHandlerTest {
   private static final AtomicInteger ids = new AtomicInteger();
   private static ActorTestKit testKit;
   private static QueryStore store;
+  private static Config config;
 
   @BeforeClass
   public static void start() {
-    Config config = TestNodes.onCassandra(KEYSPACE, Map.of());
+    config = TestNodes.onCassandra(KEYSPACE, Map.of());
     CassandraSchema.apply(config);
     testKit = ActorTestKit.create("handler-test", CassandraConnection.driverConfig(config).withFallback(config));
     store = new QueryStore(testKit.system(), QuerySettings.fromConfig(config));
@@ -66,6 +69,10 @@ public class AccountProjectionHandlerTest {
   @AfterClass
   public static void stop() {
     testKit.shutdownTestKit();
+  }
+
+  private static QueryBudget budget() {
+    return QueryBudget.within(java.time.Duration.ofSeconds(10));
   }
 
   /** v1 created, v2 credit 100 held, v3 posted, v4 debit 30 held, v5 locked, v6 voided, v7 debit 20 held. */
@@ -123,8 +130,9 @@ public class AccountProjectionHandlerTest {
 
   private static Rows rows(String id) throws Exception {
     return new Rows(store.account(id).toCompletableFuture().get(10, TimeUnit.SECONDS).orElseThrow(),
-        store.entries(id, 0, 100, 100).toCompletableFuture().get(10, TimeUnit.SECONDS).items(),
-        store.transfers(id, 100, Long.MAX_VALUE, 100).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        store.entries(id, 0, 100, 100, budget()).toCompletableFuture().get(10, TimeUnit.SECONDS).items(),
+        store.transfers(id, 100, Long.MAX_VALUE, 100, budget())
+            .toCompletableFuture().get(10, TimeUnit.SECONDS).items());
   }
 
   private static Rows renamed(Rows r, String id) {
@@ -212,7 +220,7 @@ public class AccountProjectionHandlerTest {
       assertTrue(e.getCause().getMessage(), e.getCause().getMessage().contains("lacks versions 4..5"));
     }
     assertEquals(3L, (long) store.projectedVersion(id).toCompletableFuture().get(10, TimeUnit.SECONDS));
-    assertEquals(List.of(2L, 3L), store.entries(id, 0, 10, 10).toCompletableFuture().get(10, TimeUnit.SECONDS)
+    assertEquals(List.of(2L, 3L), store.entries(id, 0, 10, 10, budget()).toCompletableFuture().get(10, TimeUnit.SECONDS)
         .items().stream().map(Entry::version).toList());
   }
 
@@ -227,16 +235,42 @@ public class AccountProjectionHandlerTest {
     project(id, 1, 2, 3);
     VersionWait versions = new VersionWait(store, new AccountRows(store, JOURNAL));
     long started = System.nanoTime();
-    assertEquals(7L, (long) versions.await(id, 7).toCompletableFuture().get(10, TimeUnit.SECONDS));
+    assertEquals(7L, (long) versions.await(id, 7, budget()).toCompletableFuture().get(10, TimeUnit.SECONDS));
     long waitedMs = (System.nanoTime() - started) / 1_000_000;
     assertTrue("caught up after about 1.5 s, not " + waitedMs + " ms", waitedMs >= 1400 && waitedMs < 3000);
-    assertEquals(List.of(2L, 3L, 4L, 6L, 7L), store.entries(id, 0, 7, 10).toCompletableFuture()
+    assertEquals(List.of(2L, 3L, 4L, 6L, 7L), store.entries(id, 0, 7, 10, budget()).toCompletableFuture()
         .get(10, TimeUnit.SECONDS).items().stream().map(Entry::version).toList());
     try {
-      versions.await(id, 8).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      versions.await(id, 8, budget()).toCompletableFuture().get(10, TimeUnit.SECONDS);
       fail("version 8 is in no journal");
     } catch (ExecutionException e) {
       assertTrue(e.getCause().toString(), e.getCause() instanceof DataNotReady d && d.available() == 7);
+    }
+  }
+
+  /**
+   * A reader whose request ended (timed out, or its client left) stops waiting at the next poll,
+   * and nothing polls for it afterwards (before, its polls went on for min-version-wait).
+   */
+  @Test
+  public void aReaderWhoseRequestEndedStopsPolling() throws Exception {
+    String id = "gone-" + ids.incrementAndGet();
+    project(id, 1, 2, 3);
+    VersionWait versions = new VersionWait(store, new AccountRows(store, JOURNAL));
+    QueryBudget request = QueryBudget.within(java.time.Duration.ofSeconds(30));
+    CompletableFuture<Long> waiting = versions.await(id, 99, request).toCompletableFuture();
+    Thread.sleep(300);
+    request.cancel();
+    try {
+      waiting.get(2, TimeUnit.SECONDS);
+      fail("the reader's request ended");
+    } catch (ExecutionException e) {
+      assertTrue(e.getCause().toString(), e.getCause() instanceof QueryBudget.QueryCancelled);
+    }
+    try (CqlSession cql = CassandraConnection.openSession(config)) {
+      long before = CassandraReads.reads(cql, KEYSPACE, "account_list");
+      Thread.sleep(1500);
+      assertEquals("no poll after the reader left", before, CassandraReads.reads(cql, KEYSPACE, "account_list"));
     }
   }
 
@@ -334,7 +368,51 @@ public class AccountProjectionHandlerTest {
         .get(10, TimeUnit.SECONDS);
     AccountRow row = store.account(id).toCompletableFuture().get(10, TimeUnit.SECONDS).orElseThrow();
     assertEquals(3, row.version());
-    assertEquals(List.of(2L), store.entries(id, 0, 3, 10).toCompletableFuture().get(10, TimeUnit.SECONDS).items()
-        .stream().map(Entry::version).toList());
+    assertEquals(List.of(2L), store.entries(id, 0, 3, 10, budget()).toCompletableFuture().get(10, TimeUnit.SECONDS)
+        .items().stream().map(Entry::version).toList());
+  }
+
+  /**
+   * A listing page reads about its own rows, a chunk per hash bucket more, and not up to a whole
+   * page from every bucket (before: 16 x min(limit, the bucket's rows), here all 400); a rare
+   * filter reads on, bounded by the budget, and its pages still list each match once.
+   */
+  @Test
+  public void aListingPageReadsAboutItsOwnRows() throws Exception {
+    List<QueryStore.RowWrite> rows = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      rows.add(store.listing(String.format("lp-%03d", i), 1, Map.of("currency", i % 40 == 7 ? "GBP" : "USD",
+          "status", "open", "created_at", T, "version", 1L)));
+    }
+    for (QueryStore.RowWrite row : rows) {
+      store.execute(List.of(row)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    QueryBudget page = budget();
+    QueryRows.AccountPage first = store.accounts(null, null, "lp-", "lp-~", 50, page).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(50, first.accounts().size());
+    assertEquals("lp-049", first.next());
+    System.out.println("A listing page of 50 of 400 accounts read " + page.rows() + " rows in " + page.reads()
+        + " reads");
+    assertTrue("rows read: " + page.rows(), page.rows() <= 3 * 50);
+
+    List<String> gbp = new ArrayList<>();
+    String after = "lp-";
+    int reads = 0;
+    long read = 0;
+    for (int pages = 0; after != null; pages++) {
+      assertTrue(pages < 50);
+      QueryBudget budget = new QueryBudget(java.time.Duration.ofSeconds(10), 20, 10_000);
+      QueryRows.AccountPage p = store.accounts("GBP", null, after, "lp-~", 5, budget).toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      p.accounts().forEach(a -> gbp.add(a.id()));
+      after = p.next();
+      reads += budget.reads();
+      read += budget.rows();
+      assertTrue("bounded: " + budget.reads(), budget.reads() <= 20 + 16);
+    }
+    System.out.println("Listing the 10 GBP accounts of 400, 5 a page, read " + read + " rows in " + reads + " reads");
+    assertEquals(List.of("lp-007", "lp-047", "lp-087", "lp-127", "lp-167", "lp-207", "lp-247", "lp-287", "lp-327",
+        "lp-367"), gbp);
   }
 }

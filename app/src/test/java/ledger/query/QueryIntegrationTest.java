@@ -22,7 +22,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import ledger.LedgerNode;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import ledger.cassandra.CassandraConnection;
 import ledger.cassandra.CassandraSchema;
+import ledger.testing.CassandraReads;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestNodes;
@@ -74,6 +78,9 @@ public class QueryIntegrationTest {
       checkListing(ids);
       checkParameters(ids.get(1));
       checkMetrics();
+      try (CqlSession cql = CassandraConnection.openSession(config())) {
+        checkCosts(cql);
+      }
 
       node.stop(Duration.ofSeconds(60));
       QueryRebuild.run(config());
@@ -301,5 +308,110 @@ public class QueryIntegrationTest {
     assertTrue(text.contains("ledger_journal_persist_seconds_count"));
     assertFalse("ids never become labels", text.contains("ryw"));
     assertNotNull(Instant.now());
+  }
+
+  // ---- what queries cost (issue 14 item 3, issue 15 item 5) ---------------------------------------
+
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  /**
+   * Query rows written straight into Cassandra, for accounts no entity has: "zz-000".."zz-399"
+   * (every 40th in GBP), "deep" with one entry in each of 61 version buckets (one a minute), and
+   * "sparse" at version 100,000,000 with its only entry at version 1. Then the Cassandra reads
+   * (partition reads, Cassandra's own count) of a listing page, a filtered listing, balance?at,
+   * ten readers waiting for a version, and a statement over versions without entries.
+   */
+  private void checkCosts(CqlSession cql) throws Exception {
+    QuerySettings q = QuerySettings.fromConfig(config());
+    for (int i = 0; i < 400; i++) {
+      listingRow(cql, q, String.format("zz-%03d", i), i % 40 == 7 ? "GBP" : "USD", 1);
+    }
+    listingRow(cql, q, "deep", "USD", 60_999);
+    for (int b = 0; b <= 60; b++) {
+      execute(cql, "INSERT INTO " + KEYSPACE + ".account_entries (account_id, bucket, version, side, transfer_id, "
+          + "amount, status, debits_posted, credits_posted, debits_pending, credits_pending, at) VALUES ('deep', ?, ?, "
+          + "'credit', ?, 1, 'posted', 0, ?, 0, 0, ?)", (long) b, b * 1000L + 1, "t" + b, b + 1L,
+          T0.plusSeconds(60L * b));
+    }
+    listingRow(cql, q, "sparse", "USD", 100_000_000);
+    execute(cql, "INSERT INTO " + KEYSPACE + ".account_entries (account_id, bucket, version, side, transfer_id, "
+        + "amount, status, debits_posted, credits_posted, debits_pending, credits_pending, at) VALUES ('sparse', 0, 1, "
+        + "'credit', 's1', 5, 'posted', 0, 5, 0, 0, ?)", T0);
+
+    long listing = reads(cql, "account_list", () -> assertEquals(200, http.get("/accounts?limit=50").status()));
+    int[] pages = {0};
+    Set<String> gbp = new HashSet<>();
+    long filtered = reads(cql, "account_list", () -> {
+      String after = null;
+      do {
+        JsonNode page = http.get("/accounts?currency=GBP&limit=5" + (after == null ? "" : "&after=" + after)).json();
+        page.get("accounts").forEach(a -> gbp.add(a.get("id").asText()));
+        after = page.get("next").isNull() ? null : page.get("next").asText();
+        pages[0]++;
+      } while (after != null && pages[0] < 200);
+    });
+    JsonNode[] atThen = new JsonNode[1];
+    long balanceAt = reads(cql, "account_entries",
+        () -> atThen[0] = http.get("/accounts/deep/balance?at=2026-01-01T00:05:30Z").json());
+    long waiting = reads(cql, "account_list", () -> {
+      ExecutorService pool = Executors.newFixedThreadPool(10);
+      List<Future<Response>> readers = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        readers.add(pool.submit(() -> http.get("/accounts/deep/balance?min_version=61000")));
+      }
+      for (Future<Response> r : readers) {
+        assertEquals("data_not_ready", r.get(30, TimeUnit.SECONDS).errorCode());
+      }
+      pool.shutdown();
+    });
+    System.out.println("QueryIntegrationTest costs (Cassandra partition reads): listing page of 50: " + listing
+        + "; GBP listing, limit 5: " + filtered + " in " + pages[0] + " pages; balance?at over 61 buckets: "
+        + balanceAt + "; 10 readers waiting 3 s for a version: " + waiting);
+    assertEquals(10, gbp.size());
+    assertEquals(5001, atThen[0].get("version").asLong());
+    assertEquals(6, atThen[0].get("credits_posted").asLong());
+    assertTrue("balance?at searches the buckets, not walks them: " + balanceAt, balanceAt <= 10);
+    assertTrue("readers of one account share its polls: " + waiting, waiting <= 35);
+
+    // A statement over 100,000 buckets without entries: a short page with a cursor, at once, not
+    // a walk until Akka's request timeout (and on after it).
+    long started = System.nanoTime();
+    long[] next = new long[1];
+    long sparse = reads(cql, "account_entries", () -> {
+      Response r = http.get("/accounts/sparse/entries?after_version=1");
+      assertEquals(r.body(), 200, r.status());
+      assertEquals(0, r.json().get("entries").size());
+      next[0] = r.json().get("next").asLong();
+    });
+    assertTrue("answered at once", System.nanoTime() - started < 5_000_000_000L);
+    assertTrue("bounded: " + sparse, sparse <= q.readsPerRequestMax());
+    assertTrue("the cursor moves on: " + next[0], next[0] > 1000);
+    Response transfers = http.get("/accounts/sparse/transfers");
+    assertEquals(transfers.body(), 200, transfers.status());
+    assertTrue(transfers.body(), transfers.json().get("next").asLong() > 99_000_000L);
+    System.out.println("QueryIntegrationTest costs: a statement page over versions without entries: " + sparse
+        + " reads, next " + next[0]);
+  }
+
+  private static void listingRow(CqlSession cql, QuerySettings q, String id, String currency, long version) {
+    execute(cql, "UPDATE " + KEYSPACE + ".account_list SET currency = ?, status = 'open', metadata = {}, "
+        + "debits_posted = 0, credits_posted = 0, debits_pending = 0, credits_pending = 0, version = ?, "
+        + "created_at = ?, updated_at = ? WHERE bucket = ? AND account_id = ?", currency, version, T0, T0,
+        q.listingBucket(id), id);
+  }
+
+  private static void execute(CqlSession cql, String statement, Object... values) {
+    cql.execute(SimpleStatement.newInstance(statement, values));
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  /** The reads of {@code table} that the step caused. */
+  private static long reads(CqlSession cql, String table, Step step) throws Exception {
+    long before = CassandraReads.reads(cql, KEYSPACE, table);
+    step.run();
+    return CassandraReads.reads(cql, KEYSPACE, table) - before;
   }
 }

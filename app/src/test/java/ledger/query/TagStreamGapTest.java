@@ -123,6 +123,10 @@ public class TagStreamGapTest {
         new AccountEntity.LegPosted("t3", null, T, t3, new Counters(20, 100, 0, 0)));
   }
 
+  private static QueryBudget budget() {
+    return QueryBudget.within(java.time.Duration.ofSeconds(10));
+  }
+
   @Test
   public void anEventWhoseTagRowLandsBehindTheOffsetIsStillProjectedBeforeTheNextOne() throws Exception {
     String id = "late-tag";
@@ -149,7 +153,8 @@ public class TagStreamGapTest {
         second.stream().map(EventEnvelope::sequenceNr).toList());
     project(handler(gapEvents), "second", second, 7); // a new handler, as after a restart
 
-    List<Entry> entries = store.entries(id, 0, 7, 100).toCompletableFuture().get(10, TimeUnit.SECONDS).items();
+    List<Entry> entries = store.entries(id, 0, 7, 100, budget()).toCompletableFuture().get(10, TimeUnit.SECONDS)
+        .items();
     assertEquals(List.of("2 pending", "3 posted", "4 pending", "5 voided", "6 pending", "7 posted"),
         entries.stream().map(e -> e.version() + " " + e.status()).toList());
     QueryRows.AccountRow row = store.account(id).toCompletableFuture().get(10, TimeUnit.SECONDS).orElseThrow();
