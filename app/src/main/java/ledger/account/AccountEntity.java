@@ -718,7 +718,7 @@ public final class AccountEntity
   }
 
   private static String statusName(Account account) {
-    return account.status().name().toLowerCase(java.util.Locale.ROOT);
+    return account.status().wire();
   }
 
   @Override
