@@ -27,7 +27,14 @@ public record Account(
     Instant createdAt,
     Instant updatedAt) implements AccountEntity.State {
 
-  public enum Status { OPEN, LOCKED, CLOSED }
+  public enum Status {
+    OPEN, LOCKED, CLOSED;
+
+    /** The word for it in the API and the query tables. */
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   public Account {
     Objects.requireNonNull(id);
@@ -60,14 +67,12 @@ public record Account(
     return createdWith.currency();
   }
 
-  /** credits_posted - debits_posted: both counters are in [0, MAX], so this cannot overflow. */
   public long balance() {
-    return creditsPosted - debitsPosted;
+    return Money.balance(creditsPosted, debitsPosted);
   }
 
-  /** balance - debits_pending; exact, it throws rather than wrap. */
   public long available() {
-    return Money.subtract(balance(), debitsPending);
+    return Money.available(creditsPosted, debitsPosted, debitsPending);
   }
 
   public boolean hasPending() {

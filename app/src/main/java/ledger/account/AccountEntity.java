@@ -120,7 +120,11 @@ public final class AccountEntity
 
   public record Accepted(Account account, boolean created) implements Reply {}
 
-  public record Rejected(ResultCode code, String message) implements Reply {}
+  /**
+   * A client command refused: nothing was written. (Not to be confused with a transfer's
+   * rejected status, which is a decision its coordinator persisted.)
+   */
+  public record Refusal(ResultCode code, String message) implements Reply {}
 
   // ---- events ---------------------------------------------------------------------------
 
@@ -619,11 +623,11 @@ public final class AccountEntity
   private Decision create(Create cmd) {
     AccountSpec spec = cmd.spec();
     if (spec.minBalance() != null && spec.maxBalance() != null && spec.maxBalance() < spec.minBalance()) {
-      return reject(cmd, ResultCode.INVALID_LIMIT, "max_balance must not be below min_balance");
+      return refuse(cmd, ResultCode.INVALID_LIMIT, "max_balance must not be below min_balance");
     }
     Instant at = now();
     if (!Account.opened(accountId, spec, at).withinLimits(spec.minBalance(), spec.maxBalance())) {
-      return reject(cmd, ResultCode.LIMIT_VIOLATED, "a new account has balance 0, which these limits forbid");
+      return refuse(cmd, ResultCode.LIMIT_VIOLATED, "a new account has balance 0, which these limits forbid");
     }
     return new Write(new Created(accountId, spec, at), after -> accept(cmd, after, true));
   }
@@ -633,59 +637,59 @@ public final class AccountEntity
     AccountSpec was = account.createdWith();
     AccountSpec now = cmd.spec();
     if (!was.currency().equals(now.currency())) {
-      return reject(cmd, ResultCode.EXISTS_WITH_DIFFERENT_CURRENCY, "account exists with currency " + was.currency());
+      return refuse(cmd, ResultCode.EXISTS_WITH_DIFFERENT_CURRENCY, "account exists with currency " + was.currency());
     }
     if (!Objects.equals(was.minBalance(), now.minBalance())) {
-      return reject(cmd, ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE, "account exists with another min_balance");
+      return refuse(cmd, ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE, "account exists with another min_balance");
     }
     if (!Objects.equals(was.maxBalance(), now.maxBalance())) {
-      return reject(cmd, ResultCode.EXISTS_WITH_DIFFERENT_MAX_BALANCE, "account exists with another max_balance");
+      return refuse(cmd, ResultCode.EXISTS_WITH_DIFFERENT_MAX_BALANCE, "account exists with another max_balance");
     }
     if (!was.metadata().equals(now.metadata())) {
-      return reject(cmd, ResultCode.EXISTS_WITH_DIFFERENT_METADATA, "account exists with other metadata");
+      return refuse(cmd, ResultCode.EXISTS_WITH_DIFFERENT_METADATA, "account exists with other metadata");
     }
     return new Answer(accept(cmd, account, false));
   }
 
   private Decision lock(Account account, Lock cmd) {
     if (account.status() != Status.OPEN) {
-      return reject(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot lock a " + statusName(account) + " account");
+      return refuse(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot lock a " + statusName(account) + " account");
     }
     return change(new Locked(now()), cmd);
   }
 
   private Decision unlock(Account account, Unlock cmd) {
     if (account.status() != Status.LOCKED) {
-      return reject(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot unlock a " + statusName(account) + " account");
+      return refuse(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot unlock a " + statusName(account) + " account");
     }
     return change(new Unlocked(now()), cmd);
   }
 
   private Decision close(Account account, Close cmd) {
     if (account.status() == Status.CLOSED) {
-      return reject(cmd, ResultCode.INVALID_STATUS_TRANSITION, "account is already closed");
+      return refuse(cmd, ResultCode.INVALID_STATUS_TRANSITION, "account is already closed");
     }
     if (account.balance() != 0) {
-      return reject(cmd, ResultCode.ACCOUNT_NOT_EMPTY, "balance is " + account.balance() + ", must be 0");
+      return refuse(cmd, ResultCode.ACCOUNT_NOT_EMPTY, "balance is " + account.balance() + ", must be 0");
     }
     if (account.hasPending()) {
-      return reject(cmd, ResultCode.ACCOUNT_HAS_PENDING, "account has pending transfers");
+      return refuse(cmd, ResultCode.ACCOUNT_HAS_PENDING, "account has pending transfers");
     }
     return change(new Closed(now()), cmd);
   }
 
   private Decision update(Account account, Update cmd) {
     if (account.status() == Status.CLOSED) {
-      return reject(cmd, ResultCode.ACCOUNT_CLOSED, "account is closed");
+      return refuse(cmd, ResultCode.ACCOUNT_CLOSED, "account is closed");
     }
     Long min = cmd.minBalance() == null ? account.minBalance() : cmd.minBalance().value();
     Long max = cmd.maxBalance() == null ? account.maxBalance() : cmd.maxBalance().value();
     Map<String, String> meta = cmd.metadata() == null ? account.metadata() : Map.copyOf(cmd.metadata());
     if (min != null && max != null && max < min) {
-      return reject(cmd, ResultCode.INVALID_LIMIT, "max_balance must not be below min_balance");
+      return refuse(cmd, ResultCode.INVALID_LIMIT, "max_balance must not be below min_balance");
     }
     if (!account.withinLimits(min, max)) {
-      return reject(cmd, ResultCode.LIMIT_VIOLATED, "the current balances break the new limits");
+      return refuse(cmd, ResultCode.LIMIT_VIOLATED, "the current balances break the new limits");
     }
     boolean unchanged = Objects.equals(min, account.minBalance()) && Objects.equals(max, account.maxBalance())
         && meta.equals(account.metadata());
@@ -704,13 +708,13 @@ public final class AccountEntity
     return () -> cmd.replyTo().tell(accepted);
   }
 
-  private static Answer reject(ClientCommand cmd, ResultCode code, String message) {
-    Rejected rejected = new Rejected(code, message);
-    return new Answer(() -> cmd.replyTo().tell(rejected));
+  private static Answer refuse(ClientCommand cmd, ResultCode code, String message) {
+    Refusal refusal = new Refusal(code, message);
+    return new Answer(() -> cmd.replyTo().tell(refusal));
   }
 
-  private Rejected notFound() {
-    return new Rejected(ResultCode.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist");
+  private Refusal notFound() {
+    return new Refusal(ResultCode.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist");
   }
 
   private Instant now() {
@@ -718,7 +722,7 @@ public final class AccountEntity
   }
 
   private static String statusName(Account account) {
-    return account.status().name().toLowerCase(java.util.Locale.ROOT);
+    return account.status().wire();
   }
 
   @Override

@@ -15,10 +15,10 @@ public record Counters(long debitsPosted, long creditsPosted, long debitsPending
   }
 
   public long balance() {
-    return creditsPosted - debitsPosted;
+    return ledger.money.Money.balance(creditsPosted, debitsPosted);
   }
 
   public long available() {
-    return creditsPosted - debitsPosted - debitsPending;
+    return ledger.money.Money.available(creditsPosted, debitsPosted, debitsPending);
   }
 }

@@ -12,7 +12,7 @@ public final class AccountJson {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("id", a.id());
     o.put("currency", a.currency());
-    o.put("status", a.status().name().toLowerCase(java.util.Locale.ROOT));
+    o.put("status", a.status().wire());
     o.put("min_balance", a.minBalance());
     o.put("max_balance", a.maxBalance());
     ObjectNode meta = o.putObject("metadata");

@@ -89,7 +89,7 @@ public final class AccountRoutes extends RouteSupport {
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command) {
     if (!caller.owns(id)) {
       return CompletableFuture.completedFuture(
-          new AccountEntity.Rejected(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " does not exist"));
+          new AccountEntity.Refusal(ResultCode.ACCOUNT_NOT_FOUND, "account " + id + " does not exist"));
     }
     return sharding.entityRefFor(AccountEntity.TYPE_KEY, id).ask(command, askTimeout);
   }
@@ -102,7 +102,7 @@ public final class AccountRoutes extends RouteSupport {
     if (reply instanceof AccountEntity.Accepted ok) {
       return Json.response(ok.created() ? StatusCodes.CREATED : StatusCodes.OK, AccountJson.of(ok.account()));
     }
-    AccountEntity.Rejected no = (AccountEntity.Rejected) reply;
+    AccountEntity.Refusal no = (AccountEntity.Refusal) reply;
     return ErrorMapping.response(no.code(), no.message());
   }
 }

@@ -50,6 +50,6 @@ final class TransferJson {
 
   /** The wire form of a transfer's status. */
   static String status(Transfer t) {
-    return t.status().name().toLowerCase(Locale.ROOT);
+    return t.status().wire();
   }
 }

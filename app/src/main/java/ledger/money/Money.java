@@ -22,4 +22,17 @@ public final class Money {
   public static long subtract(long a, long b) {
     return Math.subtractExact(a, b);
   }
+
+  /**
+   * The one balance formula: credits_posted - debits_posted. Both counters are in [0, MAX], so
+   * this cannot overflow.
+   */
+  public static long balance(long creditsPosted, long debitsPosted) {
+    return creditsPosted - debitsPosted;
+  }
+
+  /** The one available formula: balance - debits_pending; exact, it throws rather than wrap. */
+  public static long available(long creditsPosted, long debitsPosted, long debitsPending) {
+    return subtract(balance(creditsPosted, debitsPosted), debitsPending);
+  }
 }

@@ -15,6 +15,7 @@ import ledger.account.AccountEntity.Event;
 import ledger.account.Counters;
 import ledger.account.PendingLeg;
 import ledger.query.QueryRows.Entry;
+import ledger.transfer.Transfer.Status;
 import ledger.query.QueryRows.PendingLegRow;
 
 /**
@@ -149,9 +150,9 @@ public final class AccountRows {
       } else if (event instanceof AccountEntity.LegPrepared e) {
         prepared(v, e);
       } else if (event instanceof AccountEntity.LegPosted e) {
-        finished(v, e.transferId(), e.leg(), e.after(), e.at(), "posted", e.partialAmount());
+        finished(v, e.transferId(), e.leg(), e.after(), e.at(), Status.POSTED.wire(), e.partialAmount());
       } else if (event instanceof AccountEntity.LegVoided e) {
-        finished(v, e.transferId(), e.leg(), e.after(), e.at(), "voided", null);
+        finished(v, e.transferId(), e.leg(), e.after(), e.at(), Status.VOIDED.wire(), null);
       } else {
         throw new IllegalArgumentException("unknown account event " + event);
       }
@@ -232,14 +233,16 @@ public final class AccountRows {
   public static List<Entry> statementEntries(String id, long version, Event event) {
     if (event instanceof AccountEntity.LegPrepared e && e.leg().inStatement()) {
       PendingLeg leg = e.leg();
-      return entries(id, version, leg.transferId(), leg.debit(), leg.credit(), "pending", e.after(), e.at());
+      return entries(id, version, leg.transferId(), leg.debit(), leg.credit(), Status.PENDING.wire(), e.after(),
+          e.at());
     } else if (event instanceof AccountEntity.LegPosted e && e.leg() != null) {
       Long partial = e.partialAmount();
       long debit = e.leg().debit() == 0 || partial == null ? e.leg().debit() : partial;
       long credit = e.leg().credit() == 0 || partial == null ? e.leg().credit() : partial;
-      return entries(id, version, e.transferId(), debit, credit, "posted", e.after(), e.at());
+      return entries(id, version, e.transferId(), debit, credit, Status.POSTED.wire(), e.after(), e.at());
     } else if (event instanceof AccountEntity.LegVoided e && e.leg() != null && e.leg().inStatement()) {
-      return entries(id, version, e.transferId(), e.leg().debit(), e.leg().credit(), "voided", e.after(), e.at());
+      return entries(id, version, e.transferId(), e.leg().debit(), e.leg().credit(), Status.VOIDED.wire(), e.after(),
+          e.at());
     }
     return List.of();
   }

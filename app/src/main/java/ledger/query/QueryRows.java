@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import ledger.money.Money;
 
 /** What the query tables hold, as read back. */
 public final class QueryRows {
@@ -14,11 +15,11 @@ public final class QueryRows {
                            Map<String, String> metadata, long debitsPosted, long creditsPosted, long debitsPending,
                            long creditsPending, long version, Instant createdAt, Instant updatedAt) {
     public long balance() {
-      return creditsPosted - debitsPosted;
+      return Money.balance(creditsPosted, debitsPosted);
     }
 
     public long available() {
-      return creditsPosted - debitsPosted - debitsPending;
+      return Money.available(creditsPosted, debitsPosted, debitsPending);
     }
   }
 
@@ -26,11 +27,11 @@ public final class QueryRows {
   public record Entry(String accountId, long version, String side, String transferId, long amount, String status,
                       Long debitsPosted, Long creditsPosted, Long debitsPending, Long creditsPending, Instant at) {
     public Long balanceAfter() {
-      return creditsPosted == null ? null : creditsPosted - debitsPosted;
+      return creditsPosted == null ? null : Money.balance(creditsPosted, debitsPosted);
     }
 
     public Long availableAfter() {
-      return creditsPosted == null ? null : creditsPosted - debitsPosted - debitsPending;
+      return creditsPosted == null ? null : Money.available(creditsPosted, debitsPosted, debitsPending);
     }
   }
 

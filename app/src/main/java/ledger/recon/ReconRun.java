@@ -36,6 +36,7 @@ import ledger.recon.ReconReport.CurrencyTotals;
 import ledger.recon.ReconReport.Divergence;
 import ledger.recon.ReconReport.Kind;
 import ledger.transfer.Transfer;
+import ledger.transfer.Transfer.Status;
 import ledger.transfer.TransferEntity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,7 +204,7 @@ final class ReconRun {
   static String difference(Account a, AccountRow r) {
     List<String> diffs = new ArrayList<>();
     compare(diffs, "currency", a.currency(), r.currency());
-    compare(diffs, "status", a.status().name().toLowerCase(java.util.Locale.ROOT), r.status());
+    compare(diffs, "status", a.status().wire(), r.status());
     compare(diffs, "min_balance", a.minBalance(), r.minBalance());
     compare(diffs, "max_balance", a.maxBalance(), r.maxBalance());
     compare(diffs, "metadata", a.metadata(), r.metadata());
@@ -278,7 +279,7 @@ final class ReconRun {
   }
 
   private static AccountRow rowOf(Account a) {
-    return new AccountRow(a.id(), a.currency(), a.status().name().toLowerCase(java.util.Locale.ROOT), a.minBalance(),
+    return new AccountRow(a.id(), a.currency(), a.status().wire(), a.minBalance(),
         a.maxBalance(), a.metadata(), a.debitsPosted(), a.creditsPosted(), a.debitsPending(), a.creditsPending(),
         a.version(), a.createdAt(), a.updatedAt());
   }
@@ -295,13 +296,13 @@ final class ReconRun {
       }
       f.transfers.incrementAndGet();
       String expected = switch (transfer.get().status()) {
-        case POSTED -> "posted";
-        case PENDING -> "pending";
-        case VOIDED, EXPIRED, REJECTED -> "voided";
+        case POSTED -> Status.POSTED.wire();
+        case PENDING -> Status.PENDING.wire();
+        case VOIDED, EXPIRED, REJECTED -> Status.VOIDED.wire(); // an account's leg is posted or released
       };
       if (!expected.equals(row.status())) {
         f.add(Kind.TRANSFER_NOT_REFLECTED, account.currency(), account.id(), row.transferId(),
-            "transfer is " + transfer.get().status().name().toLowerCase(java.util.Locale.ROOT)
+            "transfer is " + transfer.get().status().wire()
                 + ", the account's row says " + row.status());
       }
     }
@@ -369,7 +370,7 @@ final class ReconRun {
         && (t.get().expiresAt() == null || t.get().expiresAt().isAfter(settled));
     if (!waiting) {
       f.add(Kind.PENDING_LEG_OVERDUE, account.currency(), account.id(), transferId, "leg pending since "
-          + deadline + "; transfer is " + t.map(x -> x.status().name().toLowerCase(java.util.Locale.ROOT))
+          + deadline + "; transfer is " + t.map(x -> x.status().wire())
           .orElse("undecided"));
     }
   }

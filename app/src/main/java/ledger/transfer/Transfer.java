@@ -14,7 +14,14 @@ import ledger.core.ResultCode;
 public record Transfer(String id, TransferRequest request, Status status, Rejection rejection, Long postedAmount,
                        Instant createdAt, Instant decidedAt, Instant expiresAt) implements TransferEntity.State {
 
-  public enum Status { PENDING, POSTED, VOIDED, EXPIRED, REJECTED }
+  public enum Status {
+    PENDING, POSTED, VOIDED, EXPIRED, REJECTED;
+
+    /** The word for it in the API and the query tables. */
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   public record Rejection(ResultCode code, String accountId) implements CborSerializable {}
 

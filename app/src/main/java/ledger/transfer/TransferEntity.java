@@ -463,7 +463,7 @@ public final class TransferEntity
       return new Failed(ResultCode.TRANSFER_EXPIRED, "transfer " + t.id() + " has expired");
     }
     return new Failed(ResultCode.TRANSFER_NOT_PENDING,
-        "transfer " + t.id() + " is " + t.status().name().toLowerCase(java.util.Locale.ROOT));
+        "transfer " + t.id() + " is " + t.status().wire());
   }
 
   private Failed notDecided() {

@@ -20,7 +20,7 @@ import ledger.account.AccountEntity.Accepted;
 import ledger.account.AccountEntity.Command;
 import ledger.account.AccountEntity.Event;
 import ledger.account.AccountEntity.LimitChange;
-import ledger.account.AccountEntity.Rejected;
+import ledger.account.AccountEntity.Refusal;
 import ledger.account.AccountEntity.Reply;
 import ledger.account.AccountEntity.State;
 import ledger.core.ResultCode;
@@ -63,8 +63,8 @@ public class AccountEntityTest {
     return ((Accepted) result.reply()).account();
   }
 
-  private static void assertRejected(CommandResultWithReply<Command, Event, State, Reply> result, ResultCode code) {
-    assertEquals(code, ((Rejected) result.reply()).code());
+  private static void assertRefused(CommandResultWithReply<Command, Event, State, Reply> result, ResultCode code) {
+    assertEquals(code, ((Refusal) result.reply()).code());
     assertTrue("a refusal persists nothing", result.hasNoEvents());
   }
 
@@ -105,10 +105,10 @@ public class AccountEntityTest {
   @Test
   public void createWithAnyDifferentFieldIsRefusedByFieldInOrder() {
     create(USD);
-    assertRejected(create(new AccountSpec("EUR", 5L, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_CURRENCY);
-    assertRejected(create(new AccountSpec("USD", null, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE);
-    assertRejected(create(new AccountSpec("USD", 0L, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MAX_BALANCE);
-    assertRejected(create(new AccountSpec("USD", 0L, null, Map.of("owner", "bob"))),
+    assertRefused(create(new AccountSpec("EUR", 5L, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_CURRENCY);
+    assertRefused(create(new AccountSpec("USD", null, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE);
+    assertRefused(create(new AccountSpec("USD", 0L, 7L, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MAX_BALANCE);
+    assertRefused(create(new AccountSpec("USD", 0L, null, Map.of("owner", "bob"))),
         ResultCode.EXISTS_WITH_DIFFERENT_METADATA);
   }
 
@@ -119,24 +119,24 @@ public class AccountEntityTest {
     var again = create(USD);
     assertFalse(((Accepted) again.reply()).created());
     assertEquals(Long.valueOf(-100), accepted(again).minBalance());
-    assertRejected(create(new AccountSpec("USD", -100L, null, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE);
+    assertRefused(create(new AccountSpec("USD", -100L, null, Map.of())), ResultCode.EXISTS_WITH_DIFFERENT_MIN_BALANCE);
   }
 
   @Test
   public void createWithLimitsThatZeroBreaksIsRefused() {
-    assertRejected(create(new AccountSpec("USD", 1L, null, Map.of())), ResultCode.LIMIT_VIOLATED);
-    assertRejected(create(new AccountSpec("USD", null, -1L, Map.of())), ResultCode.LIMIT_VIOLATED);
-    assertRejected(create(new AccountSpec("USD", -5L, -10L, Map.of())), ResultCode.INVALID_LIMIT);
+    assertRefused(create(new AccountSpec("USD", 1L, null, Map.of())), ResultCode.LIMIT_VIOLATED);
+    assertRefused(create(new AccountSpec("USD", null, -1L, Map.of())), ResultCode.LIMIT_VIOLATED);
+    assertRefused(create(new AccountSpec("USD", -5L, -10L, Map.of())), ResultCode.INVALID_LIMIT);
     assertTrue(kit.getState() instanceof AccountEntity.Empty);
   }
 
   @Test
   public void everyCommandOnAMissingAccountIsAccountNotFound() {
-    assertRejected(kit.runCommand(AccountEntity.Get::new), ResultCode.ACCOUNT_NOT_FOUND);
-    assertRejected(kit.runCommand(AccountEntity.Lock::new), ResultCode.ACCOUNT_NOT_FOUND);
-    assertRejected(kit.runCommand(AccountEntity.Unlock::new), ResultCode.ACCOUNT_NOT_FOUND);
-    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_FOUND);
-    assertRejected(update(null, null, Map.of("a", "b")),
+    assertRefused(kit.runCommand(AccountEntity.Get::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRefused(kit.runCommand(AccountEntity.Lock::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRefused(kit.runCommand(AccountEntity.Unlock::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRefused(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_FOUND);
+    assertRefused(update(null, null, Map.of("a", "b")),
         ResultCode.ACCOUNT_NOT_FOUND);
   }
 
@@ -162,13 +162,13 @@ public class AccountEntityTest {
   @Test
   public void illegalStatusChangesAreRefused() {
     create(USD);
-    assertRejected(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRefused(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
     kit.runCommand(AccountEntity.Lock::new);
-    assertRejected(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRefused(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
     kit.runCommand(AccountEntity.Close::new);
-    assertRejected(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
-    assertRejected(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
-    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRefused(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRefused(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
+    assertRefused(kit.runCommand(AccountEntity.Close::new), ResultCode.INVALID_STATUS_TRANSITION);
   }
 
   @Test
@@ -176,7 +176,7 @@ public class AccountEntityTest {
     create(USD);
     var closed = kit.runCommand(AccountEntity.Close::new);
     assertEquals(Account.Status.CLOSED, accepted(closed).status());
-    assertRejected(update(new LimitChange(-1L), null, null),
+    assertRefused(update(new LimitChange(-1L), null, null),
         ResultCode.ACCOUNT_CLOSED);
     assertEquals(Account.Status.CLOSED, accepted(kit.runCommand(AccountEntity.Get::new)).status());
   }
@@ -185,9 +185,9 @@ public class AccountEntityTest {
   public void closeNeedsZeroBalanceAndNoPendingLegs() {
     Instant t = CLOCK.instant();
     kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 0, 10, 0, 0, Map.of(), 4, t, t));
-    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_EMPTY);
+    assertRefused(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_NOT_EMPTY);
     kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 5, 5, 3, 0, legs(3, 0), 4, t, t));
-    assertRejected(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_HAS_PENDING);
+    assertRefused(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_HAS_PENDING);
     kit.initialize(new Account("alice", USD, Account.Status.LOCKED, null, null, Map.of(), 7, 7, 0, 0, Map.of(), 4, t, t));
     var closed = kit.runCommand(AccountEntity.Close::new);
     assertEquals(Account.Status.CLOSED, accepted(closed).status());
@@ -199,9 +199,9 @@ public class AccountEntityTest {
     Instant t = CLOCK.instant();
     // balance 70, available 50 (20 pending debit), credits incl. pending minus debits = 85.
     kit.initialize(new Account("alice", USD, Account.Status.OPEN, 0L, null, Map.of(), 30, 100, 20, 15, legs(20, 15), 4, t, t));
-    assertRejected(update(new LimitChange(51L), null, null),
+    assertRefused(update(new LimitChange(51L), null, null),
         ResultCode.LIMIT_VIOLATED);
-    assertRejected(update(null, new LimitChange(84L), null),
+    assertRefused(update(null, new LimitChange(84L), null),
         ResultCode.LIMIT_VIOLATED);
     var ok = update(new LimitChange(50L), new LimitChange(85L), null);
     assertEquals(Long.valueOf(50), accepted(ok).minBalance());
@@ -234,15 +234,15 @@ public class AccountEntityTest {
   @Test
   public void updateRefusesLimitsTheCurrentBalancesBreakOrThatCross() {
     create(USD);
-    assertRejected(update(new LimitChange(1L), null, null),
+    assertRefused(update(new LimitChange(1L), null, null),
         ResultCode.LIMIT_VIOLATED);
-    assertRejected(update(new LimitChange(null), new LimitChange(-1L), null),
+    assertRefused(update(new LimitChange(null), new LimitChange(-1L), null),
         ResultCode.LIMIT_VIOLATED);
-    assertRejected(update(new LimitChange(-5L), new LimitChange(-10L), null),
+    assertRefused(update(new LimitChange(-5L), new LimitChange(-10L), null),
         ResultCode.INVALID_LIMIT);
     update(null, new LimitChange(100L), null);
     // min above the stored max: the combination is checked, not just the fields sent.
-    assertRejected(update(new LimitChange(150L), null, null),
+    assertRefused(update(new LimitChange(150L), null, null),
         ResultCode.INVALID_LIMIT);
     assertEquals(2, accepted(kit.runCommand(AccountEntity.Get::new)).version());
   }
@@ -297,7 +297,7 @@ public class AccountEntityTest {
     for (Command c : List.<Command>of(new AccountEntity.Get(replies.ref()), new AccountEntity.Lock(replies.ref()),
         new AccountEntity.Update(null, null, Map.of("k", "v"), replies.ref()))) {
       ghost.tell(c);
-      assertEquals(ResultCode.ACCOUNT_NOT_FOUND, ((Rejected) replies.receiveMessage()).code());
+      assertEquals(ResultCode.ACCOUNT_NOT_FOUND, ((Refusal) replies.receiveMessage()).code());
       assertEquals(new ClusterSharding.Passivate<>(ghost), shard.receiveMessage());
     }
     ghost.tell(new AccountEntity.Prepare("t1", List.of(new ledger.transfer.Posting(ledger.transfer.Posting.Side.CREDIT,

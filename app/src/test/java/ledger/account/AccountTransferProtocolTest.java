@@ -25,7 +25,7 @@ import ledger.account.AccountEntity.LegVoided;
 import ledger.account.AccountEntity.PrepareReply;
 import ledger.account.AccountEntity.Prepared;
 import ledger.account.AccountEntity.Refused;
-import ledger.account.AccountEntity.Rejected;
+import ledger.account.AccountEntity.Refusal;
 import ledger.account.AccountEntity.Reply;
 import ledger.account.AccountEntity.Resolution;
 import ledger.account.AccountEntity.State;
@@ -513,7 +513,7 @@ public class AccountTransferProtocolTest {
     open(0L, null);
     assertHeld(prepare("a", credit(10)), "a", 0, 10);
     CommandResultWithReply<Command, Event, State, Reply> refused = kit.runCommand(AccountEntity.Close::new);
-    assertEquals(ResultCode.ACCOUNT_HAS_PENDING, ((Rejected) refused.reply()).code());
+    assertEquals(ResultCode.ACCOUNT_HAS_PENDING, ((Refusal) refused.reply()).code());
     assertTrue(refused.hasNoEvents());
     voidLeg("a");
     Account closed = ((Accepted) kit.runCommand(AccountEntity.Close::new).reply()).account();

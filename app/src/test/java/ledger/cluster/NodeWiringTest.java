@@ -68,7 +68,7 @@ public class NodeWiringTest {
       Serialization serialization = SerializationExtension.get(node.system());
       Object[] samples = {
           new AccountEntity.Created("a", new AccountSpec("USD", 0L, null, Map.of("k", "v")), java.time.Instant.now()),
-          new AccountEntity.Rejected(ledger.core.ResultCode.ACCOUNT_NOT_FOUND, "x"),
+          new AccountEntity.Refusal(ledger.core.ResultCode.ACCOUNT_NOT_FOUND, "x"),
           new AccountEntity.Empty()};
       for (Object sample : samples) {
         assertTrue(sample.getClass() + " uses CBOR",
