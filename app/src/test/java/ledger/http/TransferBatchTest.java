@@ -199,7 +199,11 @@ public class TransferBatchTest extends TransferTestSupport {
     Config config = PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
         .withFallback(TestNodes.singleNode(Map.of("akka.jvm-exit-on-fatal-error", "off",
-            "ledger.transfer.prepare-timeout", "1500ms", "ledger.auth.store", "memory")))
+            "ledger.transfer.prepare-timeout", "1500ms", "ledger.auth.store", "memory",
+            // The coordinators journal in memory too: on the default Cassandra journal (absent
+            // here) every transfer failed, the test passed on none posted, and the node kept
+            // restarting 1,000 coordinators after the class ended, slowing every later test.
+            "ledger.transfer.journal-plugin", "")))
         .resolve();
     LedgerNode own = LedgerNode.start(config, Duration.ofSeconds(30));
     try {
@@ -224,8 +228,11 @@ public class TransferBatchTest extends TransferTestSupport {
       }
       long posted = outcomes.getOrDefault("posted", 0L);
       String context = "after a batch of 1,000 transfers through one account (batch outcomes " + outcomes + ")";
+      assertTrue("the batch posted transfers: " + context, posted > 0);
       // The node must keep answering while the accounts settle (the overloaded account may shed
       // load with 503 for a while: its stash is bounded), and the books must balance.
+      // "unavailable" is an unknown outcome: such a transfer may still be posted after the answer.
+      long unknown = outcomes.getOrDefault("failed:unavailable", 0L);
       long settleBy = System.nanoTime() + Duration.ofSeconds(45).toNanos();
       JsonNode settlement = null;
       do {
@@ -233,22 +240,23 @@ public class TransferBatchTest extends TransferTestSupport {
         JsonNode now = stillAnswers(h, "/accounts/" + op, context, true);
         settlement = now == null ? settlement : now;
       } while (System.nanoTime() < settleBy && (settlement == null || settlement.get("debits_pending").asLong() != 0
-          || settlement.get("debits_posted").asLong() != posted));
+          || settlement.get("debits_posted").asLong() < posted));
       long watchUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
       while (System.nanoTime() < watchUntil) {
         sleep(250);
         settlement = stillAnswers(h, "/accounts/" + op, context);
       }
       assertEquals(0, settlement.get("debits_pending").asLong());
-      assertEquals("settlement debits_posted = posted transfers " + outcomes, posted,
-          settlement.get("debits_posted").asLong());
+      long settled = settlement.get("debits_posted").asLong();
+      assertTrue("settlement debits_posted " + settled + " covers every posted transfer and at most the unknown "
+          + "ones " + outcomes, settled >= posted && settled <= posted + unknown);
       long credited = 0;
       for (String a : accounts) {
         JsonNode acc = stillAnswers(h, "/accounts/" + a, context);
         assertEquals(0, acc.get("credits_pending").asLong());
         credited += acc.get("credits_posted").asLong();
       }
-      assertEquals(posted, credited);
+      assertEquals("S1: what the settlement account paid, the others received", settled, credited);
     } finally {
       own.stop(Duration.ofSeconds(5));
     }
