@@ -33,6 +33,7 @@ import ledger.core.ResultCode;
 import ledger.testing.TestKeys;
 import ledger.testing.TestNodes;
 import org.junit.AfterClass;
+import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -51,10 +52,10 @@ import org.junit.Test;
  */
 public class ApiFuzzTest {
   /**
-   * The suite runs one seed that takes about 25 s. Other seeds (-Dledger.fuzz.seed=N, or
-   * "random") explore further; some take ten minutes, because a few of their requests stall the
-   * server for about 20 s each (seed 28647685932348: gaps of ~20 s follow requests that Akka
-   * answered early, before the end of their body). That stall is open work (issue 15).
+   * Run with -Dledger.fuzz=on (not in the suite yet). Alone, seed 25354814924691 took 25 s;
+   * other seeds (-Dledger.fuzz.seed=N, or "random"), and this one inside the suite, took ten
+   * minutes, because some requests stall the server for about 20 s each (gaps of ~20 s follow
+   * requests that Akka answered early, before the end of their body). Open work (issue 15).
    */
   private static final long SEED = "random".equals(System.getProperty("ledger.fuzz.seed")) ? System.nanoTime()
       : Long.getLong("ledger.fuzz.seed", 25354814924691L);
@@ -93,6 +94,8 @@ public class ApiFuzzTest {
 
   @BeforeClass
   public static void start() {
+    // Opt-in until the ~20 s stalls below are found: in the suite the run took 10 minutes.
+    Assume.assumeTrue("run with -Dledger.fuzz=on", Boolean.getBoolean("ledger.fuzz"));
     System.out.println("ApiFuzzTest seed=" + SEED + " (rerun with -Dledger.fuzz.seed=" + SEED + ")");
     var config = TestNodes.onCassandra(KEYSPACE, Map.of("ledger.recon.interval", "1h"));
     CassandraSchema.apply(config);
