@@ -22,6 +22,7 @@ import ledger.cassandra.CassandraConnection;
 import ledger.cluster.ClusterFormation;
 import ledger.http.HttpServer;
 import ledger.http.HttpSettings;
+import ledger.liveness.HeldLegSweeper;
 import ledger.metrics.Metrics;
 import ledger.query.AccountProjections;
 import ledger.query.QuerySettings;
@@ -48,10 +49,17 @@ public final class LedgerNode {
     Config full = CassandraConnection.driverConfig(config).withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ledger", full);
     try {
-      initEntities(system, full);
+      boolean remember = rememberAccounts(full);
+      initEntities(system, full, remember);
       QueryStore store = new QueryStore(system, QuerySettings.fromConfig(full));
       if (store.settings().projectionEnabled()) {
         AccountProjections.init(system, store, full);
+      }
+      if (!remember) {
+        ClusterSharding sharding = ClusterSharding.get(system);
+        HeldLegSweeper.init(system, store::pendingLegsDue,
+            id -> sharding.entityRefFor(AccountEntity.TYPE_KEY, id).tell(new AccountEntity.CheckPending()),
+            HeldLegSweeper.Settings.fromConfig(full));
       }
       ReconSettings recon = ReconSettings.fromConfig(full);
       ActorRef<ReconEngine.Command> reconEngine = recon.enabled() ? ReconEngine.init(system, store, recon) : null;
@@ -68,10 +76,31 @@ public final class LedgerNode {
   }
 
   /**
-   * Accounts are remembered entities: one holding a pending leg is restarted after a crash of
-   * its node without any client acting, and resolves the leg with its coordinator (S6).
+   * An account holding a pending leg must be restarted after a crash of its node (or a move of
+   * its shard) without any client acting, to resolve the leg with its coordinator (S6). With the
+   * projections on, the held-leg sweeper does it from the pending_legs rows, and accounts start
+   * on their first request. Without them, accounts are remembered entities: every account used
+   * in the last idle-timeout is restarted with its shard.
    */
-  private static void initEntities(ActorSystem<Void> system, Config config) {
+  public static boolean rememberAccounts(Config config) {
+    boolean projections = config.getBoolean("ledger.projection.enabled");
+    String mode = config.getString("ledger.account.remember-entities");
+    return switch (mode) {
+      case "on" -> true;
+      case "auto" -> !projections;
+      case "off" -> {
+        if (!projections) {
+          throw new IllegalArgumentException("ledger.account.remember-entities = off needs the projections "
+              + "(ledger.projection.enabled): the held-leg sweeper reads their pending_legs table");
+        }
+        yield false;
+      }
+      default -> throw new IllegalArgumentException(
+          "ledger.account.remember-entities must be on, off or auto, not " + mode);
+    };
+  }
+
+  private static void initEntities(ActorSystem<Void> system, Config config, boolean remember) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Clock clock = Clock.systemUTC();
     AccountEntity.Settings accountSettings = AccountEntity.Settings.fromConfig(config);
@@ -80,13 +109,14 @@ public final class LedgerNode {
         id -> sharding.entityRefFor(TransferEntity.TYPE_KEY, id);
     Function<String, RecipientRef<AccountEntity.Command>> accounts =
         id -> sharding.entityRefFor(AccountEntity.TYPE_KEY, id);
-    boolean remember = config.getBoolean("ledger.account.remember-entities");
     Metrics metrics = Metrics.get(system);
     AccountEntity.PersistObserver persistLatency = nanos -> metrics.journalPersist.observe(nanos / 1e9);
     sharding.init(Entity.of(AccountEntity.TYPE_KEY,
             ctx -> AccountEntity.create(ctx.getEntityId(), accountSettings,
                 new AccountEntity.Environment(transfers, ctx.getShard(), clock, persistLatency)))
-        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)));
+        // Accounts passivate themselves (idle, no pending leg), never by sharding's strategy.
+        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)
+            .withNoPassivationStrategy()));
     sharding.init(Entity.of(TransferEntity.TYPE_KEY,
         ctx -> TransferEntity.create(ctx.getEntityId(), transferSettings,
             new TransferEntity.Environment(accounts, ctx.getShard(), clock))));

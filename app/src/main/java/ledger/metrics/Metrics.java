@@ -34,6 +34,12 @@ public final class Metrics implements Extension {
       "Entity recoveries that failed, by entity type and reason (second_writer: the journal holds events of two "
           + "writers of one persistence id; other: e.g. Cassandra unreachable)").labelNames("entity", "reason")
       .register(registry);
+  public final Counter heldLegWakes = Counter.build("ledger_held_leg_wakes_total",
+      "Accounts holding pending legs sent a check by the sweeper (it starts them if they are not running)")
+      .register(registry);
+  public final Counter heldLegSweeps = Counter.build("ledger_held_leg_sweeps_total",
+      "Reads of the pending legs by the sweeper, by kind (pass: the newly due; full: the whole lookback) and result")
+      .labelNames("kind", "result").register(registry);
   public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
       "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")
       .quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);

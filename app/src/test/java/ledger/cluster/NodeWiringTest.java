@@ -61,6 +61,23 @@ public class NodeWiringTest {
   }
 
   @Test
+  public void accountsAreRememberedOnlyWhereNoSweeperCanRestartThem() {
+    Config on = ConfigFactory.parseString("ledger.projection.enabled = on").withFallback(TestNodes.singleNode(Map.of()));
+    Config off = ConfigFactory.parseString("ledger.projection.enabled = off").withFallback(on);
+    assertFalse("projections on: the held-leg sweeper restarts held accounts", LedgerNode.rememberAccounts(on));
+    assertTrue("no projections, no pending_legs to sweep", LedgerNode.rememberAccounts(off));
+    assertTrue(LedgerNode.rememberAccounts(ConfigFactory.parseString("ledger.account.remember-entities = on")
+        .withFallback(on)));
+    try {
+      LedgerNode.rememberAccounts(ConfigFactory.parseString("ledger.account.remember-entities = off")
+          .withFallback(off));
+      throw new AssertionError("off without projections would leave held legs to nobody (S6)");
+    } catch (IllegalArgumentException expected) {
+      assertTrue(expected.getMessage().contains("needs the projections"));
+    }
+  }
+
+  @Test
   public void messagesAreJacksonCborAndJavaSerializationIsOff() {
     LedgerNode node = LedgerNode.start(TestNodes.inMemoryNode(), Duration.ofSeconds(30));
     try {

@@ -8,6 +8,7 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import ledger.cassandra.CassandraConnection;
@@ -18,9 +19,12 @@ import org.junit.Test;
 
 /**
  * S6 across a real crash: a node holding a pending transfer is SIGKILLed; a new node starts on
- * the same Cassandra and, with no client request at all, its remembered accounts come back,
- * ask the coordinator, and the transfer expires and releases both accounts within the bound.
- * Progress is read from the journal in Cassandra, never by asking the ledger.
+ * the same Cassandra and, with no client request at all, the held-leg sweeper finds the legs in
+ * pending_legs and starts their accounts, which ask the coordinator, and the transfer expires
+ * and releases both accounts within the bound. Accounts are not remembered entities (the
+ * projections are on): no account, and no request for an account that does not exist, leaves
+ * a remembered-entity record. Progress is read from the journal in Cassandra, never by asking
+ * the ledger.
  */
 public class LivenessProcessTest {
   private static final String KEYSPACE = "it_liveness";
@@ -32,10 +36,15 @@ public class LivenessProcessTest {
     int port = TestNodes.freePort();
     Map<String, String> settings = Map.of(
         "ledger.transfer.presumed-abort-after", "2s",
-        "ledger.transfer.pending-check-interval", "200ms");
+        "ledger.transfer.pending-check-interval", "200ms",
+        // -Dledger.test.remember-accounts=on compares with remembered accounts (the sweeper's cost).
+        "ledger.account.remember-entities", System.getProperty("ledger.test.remember-accounts", "auto"));
     DevProcess first = DevProcess.start(dir, port, KEYSPACE, dir.resolve("first.log"), settings);
     try {
       first.awaitServing(Duration.ofSeconds(90));
+      for (int i = 0; i < 20; i++) {
+        assertEquals(404, first.http().get("/accounts/lv-ghost-" + i).status());
+      }
       assertEquals(201, first.http().post("/accounts", "{\"id\":\"lv-op\",\"currency\":\"USD\",\"min_balance\":null}").status());
       assertEquals(201, first.http().post("/accounts", "{\"id\":\"lv-x\",\"currency\":\"USD\"}").status());
       assertEquals(201, first.http().post("/transfers", "{\"id\":\"lv-1\",\"debit_account_id\":\"lv-op\","
@@ -47,6 +56,9 @@ public class LivenessProcessTest {
     }
     long crashed = System.nanoTime();
     assertEquals("nothing released before the crash", 2, journalEvents("Account|lv-x"));
+    if (!"on".equals(settings.get("ledger.account.remember-entities"))) {
+      assertEquals("no remembered accounts", List.of(), rememberedEntityJournals());
+    }
 
     DevProcess second = DevProcess.start(dir, port, KEYSPACE, dir.resolve("second.log"), settings);
     try {
@@ -70,6 +82,16 @@ public class LivenessProcessTest {
     } finally {
       second.process().destroy();
       assertTrue(second.process().waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+
+  /** The remember-entities store's journals (one per shard), were accounts remembered. */
+  private static List<String> rememberedEntityJournals() {
+    var config = TestNodes.singleNode(Map.of("ledger.cassandra.contact-points", TestCassandra.contactPoint()));
+    try (CqlSession session = CassandraConnection.openSession(config)) {
+      return session.execute(SimpleStatement.newInstance("SELECT DISTINCT persistence_id, partition_nr FROM "
+              + KEYSPACE + ".messages")).all().stream().map(r -> r.getString(0))
+          .filter(id -> id.startsWith("/sharding/AccountShard")).toList();
     }
   }
 

@@ -1,0 +1,260 @@
+package ledger.liveness;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.ClusterEvent;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.SingletonActor;
+import akka.cluster.typed.Subscribe;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import ledger.core.CborSerializable;
+import ledger.metrics.Metrics;
+import ledger.query.QueryRows.PendingLegRow;
+
+/**
+ * Restarts the accounts that hold pending legs, so that accounts need not be remembered
+ * entities (S6 without remember-entities). A cluster singleton; it reads the query side's
+ * {@code pending_legs} rows and sends each account found a {@code CheckPending}, which starts
+ * the account if it is not running (it then asks the coordinators of its overdue legs, as it
+ * always does). Waking a running account costs one message and changes nothing.
+ *
+ * <p>When it reads:
+ * <ul>
+ *   <li>every {@code interval}, the rows that became due since its last read, less
+ *       {@code lag-allowance} (a row the projection writes late is read on a later pass);</li>
+ *   <li>the whole {@code lookback} (two-phase holds may be pending 30 days), in chunks, when the
+ *       singleton starts, when a member joins or leaves (its shards move and their accounts
+ *       stop), and every {@code full-interval} as a backstop;</li>
+ *   <li>after a start or membership change, for {@code after-change}, every pass also re-reads
+ *       the rows due from {@code after-change} before it: the projection of a dead node restarts
+ *       elsewhere and may write the legs held at the crash after the full read has passed them.</li>
+ * </ul>
+ * Reads and wakes are bounded: one read at a time, a full read reads its next chunk only when
+ * the queue of accounts to wake is short, and at most {@code wake-rate} accounts are woken per
+ * second (a failover must not start thousands of recoveries at once).
+ */
+public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Command> {
+
+  public sealed interface Command extends CborSerializable {}
+
+  private record Pass() implements Command {}
+
+  private record FullPass() implements Command {}
+
+  private record WakeTick() implements Command {}
+
+  private record MembersChanged() implements Command {}
+
+  /** What a member joining or leaving sends (tests send it themselves). */
+  static Command membersChanged() {
+    return new MembersChanged();
+  }
+
+  private record Read(boolean full, Instant from, Instant to, List<PendingLegRow> rows, Throwable failure)
+      implements Command {}
+
+  /** The rows due in [from, to): QueryStore::pendingLegsDue. */
+  public interface Rows {
+    CompletionStage<List<PendingLegRow>> due(Instant from, Instant to);
+  }
+
+  public record Settings(Duration interval, Duration lagAllowance, Duration fullInterval, Duration afterChange,
+                         Duration lookback, Duration chunk, int wakeRate, int queueMax) {
+    public Settings {
+      if (interval.isNegative() || interval.isZero() || chunk.isZero() || chunk.isNegative() || wakeRate < 10
+          || queueMax < 1) {
+        throw new IllegalArgumentException("ledger.liveness.sweeper: interval and chunk must be positive, "
+            + "wake-rate at least 10, queue-max at least 1");
+      }
+    }
+
+    public static Settings fromConfig(com.typesafe.config.Config root) {
+      var c = root.getConfig("ledger.liveness.sweeper");
+      return new Settings(c.getDuration("interval"), c.getDuration("lag-allowance"), c.getDuration("full-interval"),
+          c.getDuration("after-change"), c.getDuration("lookback"), c.getDuration("chunk"), c.getInt("wake-rate"),
+          c.getInt("queue-max"));
+    }
+  }
+
+  public static void init(akka.actor.typed.ActorSystem<?> system, Rows rows, Consumer<String> wake,
+                          Settings settings) {
+    ClusterSingleton.get(system).init(SingletonActor.of(
+        Behaviors.supervise(create(rows, wake, settings, Clock.systemUTC(), true))
+            .onFailure(SupervisorStrategy.restart()), "held-leg-sweeper"));
+  }
+
+  /** {@code watchMembers}: off in tests without a cluster. */
+  static Behavior<Command> create(Rows rows, Consumer<String> wake, Settings settings, Clock clock,
+                                  boolean watchMembers) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      if (watchMembers) {
+        // Joined or removed (a crash ends in removal): shards have moved and their accounts stopped.
+        ActorRef<ClusterEvent.MemberUp> up = ctx.messageAdapter(ClusterEvent.MemberUp.class, e -> new MembersChanged());
+        ActorRef<ClusterEvent.MemberRemoved> removed =
+            ctx.messageAdapter(ClusterEvent.MemberRemoved.class, e -> new MembersChanged());
+        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(up, ClusterEvent.MemberUp.class));
+        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(removed, ClusterEvent.MemberRemoved.class));
+      }
+      timers.startTimerWithFixedDelay(new Pass(), settings.interval());
+      timers.startTimerWithFixedDelay(new FullPass(), settings.fullInterval());
+      timers.startTimerWithFixedDelay(new WakeTick(), WAKE_TICK);
+      return new HeldLegSweeper(ctx, rows, wake, settings, clock);
+    }));
+  }
+
+  private static final Duration WAKE_TICK = Duration.ofMillis(100);
+
+  private final ActorContext<Command> ctx;
+  private final Rows rows;
+  private final Consumer<String> wake;
+  private final Settings settings;
+  private final Clock clock;
+  private final Metrics metrics;
+  /** Accounts to wake, in the order found, each once. */
+  private final LinkedHashSet<String> queue = new LinkedHashSet<>();
+  private boolean reading;
+  /** The end of the last incremental read; null before the first. */
+  private Instant readTo;
+  /**
+   * A full read in progress goes from now back to {@code fullFrom}, newest first (a crash's legs
+   * are the recent ones); {@code fullTo} is the end of its next chunk (null: no full read).
+   */
+  private Instant fullFrom;
+  private Instant fullTo;
+  private boolean fullAgain;
+  /** After a membership change: passes re-read from here until {@code pinnedUntil}. */
+  private Instant pinnedFrom;
+  private Instant pinnedUntil;
+
+  private HeldLegSweeper(ActorContext<Command> ctx, Rows rows, Consumer<String> wake, Settings settings,
+                         Clock clock) {
+    super(ctx);
+    this.ctx = ctx;
+    this.rows = rows;
+    this.wake = wake;
+    this.settings = settings;
+    this.clock = clock;
+    this.metrics = Metrics.get(ctx.getSystem());
+    changed(); // a new singleton: its node, or the whole cluster, may have just restarted
+  }
+
+  /**
+   * Read everything, and for {@code after-change} let passes re-read the rows due since
+   * {@code after-change} before now: a restarted projection writes the legs held at a crash
+   * late, possibly after the full read has passed them.
+   */
+  private void changed() {
+    Instant now = clock.instant();
+    pinnedFrom = now.minus(settings.afterChange());
+    pinnedUntil = now.plus(settings.afterChange());
+    startFull();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Pass.class, p -> pass())
+        .onMessage(FullPass.class, p -> {
+          startFull();
+          return this;
+        })
+        .onMessage(MembersChanged.class, m -> {
+          changed();
+          return this;
+        })
+        .onMessage(WakeTick.class, t -> wakeSome())
+        .onMessage(Read.class, this::read)
+        .build();
+  }
+
+  private void startFull() {
+    if (fullTo != null) {
+      fullAgain = true; // the running one may have passed the rows this change concerns
+      return;
+    }
+    Instant now = clock.instant();
+    fullFrom = now.minus(settings.lookback());
+    fullTo = now;
+  }
+
+  private Behavior<Command> pass() {
+    if (reading) {
+      return this;
+    }
+    Instant now = clock.instant();
+    Instant from = readTo == null ? now.minus(settings.lagAllowance()) : readTo.minus(settings.lagAllowance());
+    if (pinnedUntil != null && now.isBefore(pinnedUntil) && pinnedFrom.isBefore(from)) {
+      from = pinnedFrom;
+    }
+    startRead(false, from, now);
+    return this;
+  }
+
+  private Behavior<Command> wakeSome() {
+    int n = Math.max(1, (int) (settings.wakeRate() * WAKE_TICK.toMillis() / 1000));
+    Iterator<String> it = queue.iterator();
+    for (int i = 0; i < n && it.hasNext(); i++) {
+      wake.accept(it.next());
+      it.remove();
+      metrics.heldLegWakes.inc();
+    }
+    readFullChunk();
+    return this;
+  }
+
+  /** The next chunk of the full read in progress, if no read is and the queue is short. */
+  private void readFullChunk() {
+    if (fullTo != null && !reading && queue.size() <= settings.queueMax() / 2) {
+      Instant from = fullTo.minus(settings.chunk());
+      startRead(true, from.isBefore(fullFrom) ? fullFrom : from, fullTo);
+    }
+  }
+
+  private void startRead(boolean full, Instant from, Instant to) {
+    reading = true;
+    ctx.pipeToSelf(rows.due(from, to), (r, e) -> new Read(full, from, to, r, e));
+  }
+
+  private Behavior<Command> read(Read r) {
+    reading = false;
+    if (r.failure() != null) {
+      // Read again on the next pass or tick (a full read retries the same chunk).
+      metrics.heldLegSweeps.labels(r.full() ? "full" : "pass", "failed").inc();
+      ctx.getLog().warn("reading pending legs failed: {}", r.failure().toString());
+      return this;
+    }
+    r.rows().forEach(row -> queue.add(row.accountId()));
+    if (!r.full()) {
+      readTo = r.to();
+      metrics.heldLegSweeps.labels("pass", "ok").inc();
+      readFullChunk(); // passes must not starve a full read
+      return this;
+    }
+    if (r.from().isAfter(fullFrom)) {
+      fullTo = r.from();
+      readFullChunk();
+    } else {
+      metrics.heldLegSweeps.labels("full", "ok").inc();
+      fullTo = null;
+      if (fullAgain) {
+        fullAgain = false;
+        startFull();
+      }
+    }
+    return this;
+  }
+}
