@@ -47,6 +47,8 @@ public final class LedgerNode {
   /** Starts a node from a resolved config; returns once HTTP is bound. */
   public static LedgerNode start(Config config, Duration bindTimeout) {
     Config full = CassandraConnection.driverConfig(config).withFallback(config);
+    // Read (keystore opened) before anything starts: bad TLS settings stop the node at once.
+    HttpSettings http = HttpSettings.fromConfig(full);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ledger", full);
     try {
       boolean remember = rememberAccounts(full);
@@ -65,7 +67,7 @@ public final class LedgerNode {
       ActorRef<ReconEngine.Command> reconEngine = recon.enabled() ? ReconEngine.init(system, store, recon) : null;
       Authenticator authenticator = NodeAuth.start(system, full);
       ClusterFormation.start(system);
-      ServerBinding binding = HttpServer.start(system, HttpSettings.fromConfig(full), store, reconEngine,
+      ServerBinding binding = HttpServer.start(system, http, store, reconEngine,
               recon.runTimeout(), authenticator)
           .toCompletableFuture().get(bindTimeout.toMillis(), TimeUnit.MILLISECONDS);
       return new LedgerNode(system, binding);

@@ -21,8 +21,17 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedCassandra implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedCassandra.class);
 
-  /** Where and how to run it; {@code dir} holds the yaml, the data and cassandra.log. */
-  public record Settings(Path libDir, Path dir, String host, int nativePort, int storagePort, String heap) {}
+  /**
+   * Where and how to run it; {@code dir} holds the yaml, the data and cassandra.log.
+   * {@code authenticator}: AllowAllAuthenticator (dev, tests) or PasswordAuthenticator (logins,
+   * with Cassandra's default superuser cassandra/cassandra).
+   */
+  public record Settings(Path libDir, Path dir, String host, int nativePort, int storagePort, String heap,
+                         String authenticator) {
+    public Settings(Path libDir, Path dir, String host, int nativePort, int storagePort, String heap) {
+      this(libDir, dir, host, nativePort, storagePort, heap, "AllowAllAuthenticator");
+    }
+  }
 
   private final Settings settings;
   private final Process process; // null when an already running Cassandra was reused
@@ -173,7 +182,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
         "storage_port: " + s.storagePort(),
         "native_transport_port: " + s.nativePort(),
         "endpoint_snitch: SimpleSnitch",
-        "authenticator: AllowAllAuthenticator",
+        "authenticator: " + s.authenticator(),
         "authorizer: AllowAllAuthorizer",
         // The projection writes an account's rows in one unlogged batch of up to 32 events
         // (AccountRows), a few partitions of that account: no warning per batch below 50 KiB.

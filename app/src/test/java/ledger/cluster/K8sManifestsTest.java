@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import ledger.cassandra.CassandraConnection;
 import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -36,7 +37,8 @@ import org.junit.Test;
  * The Kubernetes manifests (k8s/) agree with the configuration the nodes load: the ports and
  * their names, the labels Kubernetes API discovery selects, the probe paths, the environment
  * variables application.conf reads, RBAC, rolling updates, disruption budget, shutdown time,
- * Cassandra's datacenter and replicas, and the lease-majority overlay. Renders them with
+ * Cassandra's datacenter and replicas, the lease-majority overlay, transport security (Artery's
+ * mutual TLS from cert-manager, Cassandra's logins) and the network policies. Renders them with
  * `kubectl kustomize` when kubectl is installed.
  */
 public class K8sManifestsTest {
@@ -150,6 +152,155 @@ public class K8sManifestsTest {
     }
   }
 
+  /**
+   * Artery speaks TLS with mutual authentication in the pods (plain tcp everywhere else), from
+   * PEM files that cert-manager issues into the mounted Secret, as Akka's
+   * RotatingKeysSSLEngineProvider wants them: an RSA PKCS#8 key, a certificate for both TLS
+   * sides issued directly by a root CA of the ledger's own.
+   */
+  @Test
+  public void remotingIsMutualTlsWithCertManagerCertificates() throws Exception {
+    assertEquals("tcp", config.getString("akka.remote.artery.transport"));
+    Map<String, String> env = environment(container);
+    Config deployed = resolveApplicationConf(env).withFallback(ConfigFactory.defaultReference()).resolve();
+    assertEquals("tls-tcp", deployed.getString("akka.remote.artery.transport"));
+    String provider = deployed.getString("akka.remote.artery.ssl.ssl-engine-provider");
+    assertEquals("akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider", provider);
+    Class.forName(provider);
+    Config engine = deployed.getConfig("akka.remote.artery.ssl.rotating-keys-engine");
+    assertEquals("TLSv1.3", engine.getString("protocol"));
+    String mountPath = engine.getString("secret-mount-point");
+    for (String file : List.of("key-file", "cert-file", "ca-cert-file")) {
+      assertTrue(file, engine.getString(file).startsWith(mountPath + "/"));
+    }
+    assertEquals("/elsewhere/tls.key", resolveApplicationConf(Map.of("LEDGER_REMOTING_TLS_DIR", "/elsewhere"))
+        .withFallback(ConfigFactory.defaultReference()).getString("akka.remote.artery.ssl.rotating-keys-engine.key-file"));
+    JsonNode mount = null;
+    for (JsonNode m : container.path("volumeMounts")) {
+      mount = m.path("mountPath").asText().equals(mountPath) ? m : mount;
+    }
+    assertNotNull("a volume mounted at " + mountPath, mount);
+    assertTrue(mount.path("readOnly").asBoolean());
+    JsonNode volume = null;
+    for (JsonNode v : deployment.at("/spec/template/spec/volumes")) {
+      volume = v.path("name").asText().equals(mount.path("name").asText()) ? v : volume;
+    }
+    assertNotNull(volume);
+    assertEquals("key readable by owner and group only", 0440, volume.at("/secret/defaultMode").asInt());
+
+    JsonNode nodes = certificateOfSecret(volume.at("/secret/secretName").asText());
+    assertEquals("RSA", nodes.at("/spec/privateKey/algorithm").asText());
+    assertEquals("PKCS8", nodes.at("/spec/privateKey/encoding").asText());
+    assertEquals(Set.of("server auth", "client auth"), texts(nodes.at("/spec/usages")));
+    assertFalse("every node's certificate carries the shared subject name", nodes.at("/spec/commonName").asText().isEmpty());
+    JsonNode issuer = resource(base, "Issuer", nodes.at("/spec/issuerRef/name").asText());
+    assertEquals("Issuer", nodes.at("/spec/issuerRef/kind").asText());
+    JsonNode ca = certificateOfSecret(issuer.at("/spec/ca/secretName").asText());
+    assertTrue(ca.at("/spec/isCA").asBoolean());
+    JsonNode root = resource(base, "Issuer", ca.at("/spec/issuerRef/name").asText());
+    assertTrue("the CA is a root (self-signed), not an intermediate", root.at("/spec/selfSigned").isObject());
+  }
+
+  /**
+   * Cassandra runs with PasswordAuthenticator; the ledger logs in as the role the schema Job
+   * creates, with the password of a Secret; the Job itself logs in as the superuser whose
+   * password it takes from another Secret.
+   */
+  @Test
+  public void cassandraRequiresALoginAndTheLedgerHasOneFromASecret() {
+    assertFalse("no login by default", CassandraConnection.driverConfig(config)
+        .hasPath("datastax-java-driver.advanced.auth-provider.class"));
+    Map<String, String> env = environment(container);
+    assertEquals("secret:ledger-cassandra/password", env.get("LEDGER_CASSANDRA_PASSWORD"));
+    Config driver = CassandraConnection.driverConfig(resolveApplicationConf(env))
+        .getConfig("datastax-java-driver.advanced.auth-provider");
+    assertEquals("PlainTextAuthProvider", driver.getString("class"));
+    String role = env.get("LEDGER_CASSANDRA_USERNAME");
+    assertEquals(role, driver.getString("username"));
+    assertEquals("secret:ledger-cassandra/password", driver.getString("password"));
+
+    JsonNode job = resource(base, "Job", "ledger-schema").at("/spec/template/spec/containers/0");
+    Map<String, String> jobEnv = environment(job);
+    assertEquals("the role's password is the ledger's", env.get("LEDGER_CASSANDRA_PASSWORD"),
+        jobEnv.get("LEDGER_CASSANDRA_PASSWORD"));
+    assertEquals("secret:cassandra-admin/password", jobEnv.get("CASSANDRA_ADMIN_PASSWORD"));
+    String script = job.at("/command/2").asText();
+    assertTrue(script, script.contains("CREATE ROLE IF NOT EXISTS " + role + " WITH LOGIN = true AND PASSWORD = '$LEDGER_CASSANDRA_PASSWORD'"));
+    assertTrue(script, script.contains("ALTER ROLE " + role + " WITH PASSWORD = '$LEDGER_CASSANDRA_PASSWORD'"));
+    for (String line : script.split("\n")) {
+      assertTrue("every cqlsh call logs in: " + line, !line.contains("cqlsh ") || line.contains(" -u "));
+    }
+  }
+
+  /** The Cassandra container's start script switches either spelling of cassandra.yaml to PasswordAuthenticator. */
+  @Test
+  public void cassandraStartsWithPasswordAuthenticator() throws Exception {
+    Assume.assumeTrue("sh is not on the PATH", onPath("sh") && onPath("sed") && onPath("grep"));
+    JsonNode cassandra = resource(base, "StatefulSet", "cassandra").at("/spec/template/spec/containers/0");
+    assertEquals("sh", cassandra.at("/command/0").asText());
+    String script = cassandra.at("/command/2").asText();
+    Map<String, String> spellings = Map.of(
+        "authenticator: AllowAllAuthenticator\nauthorizer: AllowAllAuthorizer\n",
+        "authenticator: PasswordAuthenticator\nauthorizer: AllowAllAuthorizer\n",
+        "# authenticator:\n#   class_name : org.apache.cassandra.auth.AllowAllAuthenticator\nauthenticator:\n"
+            + "  class_name : org.apache.cassandra.auth.AllowAllAuthenticator\nauthorizer:\n  class_name: AllowAllAuthorizer\n",
+        "# authenticator:\n#   class_name : org.apache.cassandra.auth.AllowAllAuthenticator\nauthenticator:\n"
+            + "  class_name : PasswordAuthenticator\nauthorizer:\n  class_name: AllowAllAuthorizer\n");
+    Path dir = Files.createTempDirectory("cassandra-conf");
+    try {
+      Path entrypoint = dir.resolve("docker-entrypoint.sh");
+      Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
+      entrypoint.toFile().setExecutable(true);
+      for (Map.Entry<String, String> yaml : spellings.entrySet()) {
+        Files.writeString(dir.resolve("cassandra.yaml"), yaml.getKey());
+        assertEquals("entrypoint cassandra -f", runScript(script, dir).strip());
+        assertEquals(yaml.getValue(), Files.readString(dir.resolve("cassandra.yaml")));
+      }
+      Files.writeString(dir.resolve("cassandra.yaml"), "authenticator:\n  class_name: SomeOtherAuthenticator\n");
+      assertEquals("an authenticator it cannot switch stops the pod", "", runScript(script, dir).strip());
+    } finally {
+      try (Stream<Path> files = Files.list(dir)) {
+        files.forEach(f -> f.toFile().delete());
+      }
+      Files.delete(dir);
+    }
+  }
+
+  /**
+   * Only ledger pods reach Artery and Akka Management on ledger pods; only ledger pods and the
+   * schema Job reach CQL, only Cassandra pods Cassandra's storage port; the API port is open.
+   */
+  @Test
+  public void networkPoliciesLetOnlyLedgerPodsReachClusterPorts() {
+    Map<String, String> ledger = labels(deployment);
+    Map<String, String> cassandra = labels(resource(base, "StatefulSet", "cassandra"));
+    Map<String, String> schemaJob = labels(resource(base, "Job", "ledger-schema"));
+    Map<String, String> other = Map.of("app", "something-else");
+    int remoting = config.getInt("akka.remote.artery.canonical.port");
+    int management = config.getInt("akka.management.http.port");
+    int cql = Integer.parseInt(CassandraConnection.contactPointStrings(resolveApplicationConf(environment(container)))
+        .get(0).replaceAll(".*:", ""));
+    assertEquals(9042, cql);
+    for (int port : List.of(remoting, management)) {
+      assertTrue(admits(ledger, port, ledger));
+      for (Map<String, String> source : List.of(cassandra, schemaJob, other)) {
+        assertFalse(source + " reaches ledger port " + port, admits(ledger, port, source));
+      }
+      assertFalse("outside the namespace reaches ledger port " + port, admits(ledger, port, null));
+    }
+    assertTrue(admits(cassandra, cql, ledger));
+    assertTrue(admits(cassandra, cql, schemaJob));
+    assertFalse(admits(cassandra, cql, other));
+    assertFalse(admits(cassandra, cql, null));
+    assertTrue(admits(cassandra, 7000, cassandra));
+    assertFalse(admits(cassandra, 7000, ledger));
+    assertFalse("nothing else is open on Cassandra", admits(cassandra, 7199, ledger));
+    int api = config.getInt("ledger.http.port");
+    assertTrue(admits(ledger, api, other));
+    assertTrue(admits(ledger, api, null));
+    assertFalse("nothing else is open on a ledger pod", admits(ledger, 9999, ledger));
+  }
+
   @Test
   public void rbacLetsDiscoveryReadPods() {
     String account = deployment.at("/spec/template/spec/serviceAccountName").asText();
@@ -236,12 +387,88 @@ public class K8sManifestsTest {
         .containsKey("LEDGER_SBR_STRATEGY"));
     assertEquals("lease-majority", environment(resource(leased, "Deployment", "ledger")
         .at("/spec/template/spec/containers/0")).get("LEDGER_SBR_STRATEGY"));
+    for (List<JsonNode> rendered : List.of(plain, leased)) {
+      JsonNode ledger = resource(rendered, "Deployment", "ledger").at("/spec/template/spec/containers/0");
+      assertEquals("tls-tcp", environment(ledger).get("LEDGER_REMOTING_TRANSPORT"));
+      assertEquals("secret:ledger-cassandra/password", environment(ledger).get("LEDGER_CASSANDRA_PASSWORD"));
+      assertNotNull(resource(rendered, "Certificate", "ledger-remoting"));
+      assertNotNull(resource(rendered, "NetworkPolicy", "ledger"));
+      assertNotNull(resource(rendered, "NetworkPolicy", "cassandra"));
+    }
     for (JsonNode doc : leased) {
       String kind = doc.path("kind").asText();
       if (!kind.equals("Namespace") && !kind.equals("CustomResourceDefinition")) {
         assertEquals(kind + " in namespace ledger", "ledger", doc.at("/metadata/namespace").asText());
       }
     }
+  }
+
+  private static JsonNode certificateOfSecret(String secretName) {
+    return base.stream()
+        .filter(d -> d.path("kind").asText().equals("Certificate") && d.at("/spec/secretName").asText().equals(secretName))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no Certificate issues Secret " + secretName));
+  }
+
+  private static Map<String, String> labels(JsonNode workload) {
+    Map<String, String> labels = new HashMap<>();
+    workload.at("/spec/template/metadata/labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+    return labels;
+  }
+
+  /**
+   * Whether NetworkPolicy (Kubernetes' semantics, the subset used here) lets a pod with
+   * {@code source} labels in the namespace (null: from outside it) open {@code port} on a pod
+   * with {@code target} labels: unrestricted if no policy selects the target, else if a rule
+   * of one of those policies admits the port and the source.
+   */
+  private static boolean admits(Map<String, String> target, int port, Map<String, String> source) {
+    boolean selected = false;
+    for (JsonNode policy : base) {
+      if (!policy.path("kind").asText().equals("NetworkPolicy")) {
+        continue;
+      }
+      assertTrue("only matchLabels selectors", policy.at("/spec/podSelector/matchExpressions").isMissingNode());
+      if (!matches(policy.at("/spec/podSelector/matchLabels"), target) || !texts(policy.at("/spec/policyTypes")).contains("Ingress")) {
+        continue;
+      }
+      selected = true;
+      for (JsonNode rule : policy.at("/spec/ingress")) {
+        boolean portOk = !rule.has("ports");
+        for (JsonNode p : rule.path("ports")) {
+          portOk |= p.path("port").asInt() == port && p.path("protocol").asText("TCP").equals("TCP");
+        }
+        boolean sourceOk = !rule.has("from");
+        for (JsonNode peer : rule.path("from")) {
+          assertFalse("no namespace or IP peers", peer.has("namespaceSelector") || peer.has("ipBlock"));
+          sourceOk |= source != null && matches(peer.at("/podSelector/matchLabels"), source);
+        }
+        if (portOk && sourceOk) {
+          return true;
+        }
+      }
+    }
+    return !selected;
+  }
+
+  private static boolean matches(JsonNode matchLabels, Map<String, String> labels) {
+    boolean all = true;
+    for (var it = matchLabels.fields(); it.hasNext(); ) {
+      var e = it.next();
+      all &= e.getValue().asText().equals(labels.get(e.getKey()));
+    }
+    return all;
+  }
+
+  /** Runs a container's shell script with CASSANDRA_CONF and PATH at dir; its output, "" if it failed. */
+  private static String runScript(String script, Path dir) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("sh", "-c", script).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("CASSANDRA_CONF", dir.toString());
+    pb.environment().put("PATH", dir + File.pathSeparator + System.getenv("PATH"));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    return p.exitValue() == 0 ? out : "";
   }
 
   private void assertManagementProbe(String probe, String path) {

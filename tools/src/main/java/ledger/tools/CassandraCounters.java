@@ -10,15 +10,22 @@ import java.util.TreeMap;
 /**
  * Cassandra's own counters of local reads and writes per table (its virtual tables
  * system_views.local_read_latency and local_write_latency; a write is one mutation of one
- * partition), for the bench tools. {@code hostPort} is "host:port" of a node in datacenter1.
+ * partition), for the bench tools. {@code hostPort} is "host:port" of a node in datacenter1. A
+ * Cassandra with PasswordAuthenticator is logged into with the node's variables
+ * (LEDGER_CASSANDRA_USERNAME, LEDGER_CASSANDRA_PASSWORD); these tools do not speak TLS to it.
  */
 final class CassandraCounters implements AutoCloseable {
   private final CqlSession cql;
 
   CassandraCounters(String hostPort) {
     String[] hp = hostPort.split(":");
-    this.cql = CqlSession.builder().withLocalDatacenter("datacenter1")
-        .addContactPoint(new InetSocketAddress(hp[0], Integer.parseInt(hp[1]))).build();
+    var builder = CqlSession.builder().withLocalDatacenter("datacenter1")
+        .addContactPoint(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])));
+    String username = System.getenv("LEDGER_CASSANDRA_USERNAME");
+    if (username != null && !username.isEmpty()) {
+      builder.withAuthCredentials(username, System.getenv().getOrDefault("LEDGER_CASSANDRA_PASSWORD", ""));
+    }
+    this.cql = builder.build();
   }
 
   Map<String, Long> reads(String keyspace) {
