@@ -5,6 +5,12 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.server.Directives;
+import akka.persistence.testkit.javadsl.PersistenceTestKit;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -20,14 +26,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import ledger.LedgerNode;
+import ledger.account.AccountEntity;
 import ledger.testing.Bodies;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestKeys;
 import ledger.testing.TestNodes;
+import ledger.transfer.TransferEntity;
 import org.jose4j.jwk.JsonWebKeySet;
 import org.jose4j.jwk.RsaJsonWebKey;
 import org.jose4j.jwk.RsaJwkGenerator;
@@ -295,5 +305,64 @@ public class AuditLogTest {
     String generated = badId.headers().firstValue("X-Request-Id").orElse("");
     assertTrue("an unsafe request id is replaced: " + generated, generated.matches("[0-9a-f]{16}"));
     assertEquals("account_close", line(generated).get("route"));
+  }
+
+  @Test
+  public void aTimedOutRequestIsWrittenOnceWithItsTimeoutAnswer() throws Exception {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "audit-timeout-test",
+        ConfigFactory.parseString("akka.http.server.request-timeout = 500ms\n"
+            + "akka.http.server.remote-address-attribute = on").withFallback(ConfigFactory.defaultReference()));
+    try {
+      CompletableFuture<akka.http.javadsl.model.HttpResponse> late = new CompletableFuture<>();
+      ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
+          .bind(HttpApi.timeoutsAsErrors(() -> new Audit().audited(() -> Directives.completeWithFuture(late))))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      String base = "http://127.0.0.1:" + binding.localAddress().getPort();
+      Response r = new TestHttp(base, () -> null).send(HttpRequest.newBuilder(java.net.URI.create(
+              base + "/transfers/au-slow/void"))
+          .POST(HttpRequest.BodyPublishers.noBody()).header("X-Request-Id", "req-timeout"));
+      assertEquals(r.body(), 503, r.status());
+      assertEquals("req-timeout", r.headers().firstValue("X-Request-Id").orElse(null));
+      late.complete(akka.http.javadsl.model.HttpResponse.create());
+      Thread.sleep(200); // the route's late answer is dropped: it must not add a line
+      Map<String, String> f = line("req-timeout");
+      assertEquals("503", f.get("status"));
+      assertEquals("unavailable", f.get("code"));
+      assertEquals("transfer_void", f.get("route"));
+      assertEquals("au-slow", f.get("transfers"));
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  public void theCallerOfEachChangeReachesItsEvents() throws Exception {
+    TestHttp alice = http.withAuthorization("Bearer " + token("alice",
+        "accounts:write accounts:admin transfers:write"));
+    assertEquals(201, alice.post("/accounts", Bodies.account("au-j1", "USD", ",\"min_balance\":null")).status());
+    assertEquals(201, alice.post("/accounts", Bodies.account("au-j2", "USD", "")).status());
+    assertEquals(200, alice.patch("/accounts/au-j2", "{\"max_balance\":1000}").status());
+    assertEquals(200, alice.post("/accounts/au-j2/lock").status());
+    assertEquals(200, alice.post("/accounts/au-j2/unlock").status());
+    assertEquals(201, alice.post("/transfers", Bodies.oneLeg("au-jt1", "au-j1", "au-j2", 5, ",\"pending\":true"))
+        .status());
+    assertEquals(200, alice.post("/transfers/au-jt1/post").status());
+    assertEquals(201, http.post("/transfers", Bodies.oneLeg("au-jt2", "au-j1", "au-j2", 5, ",\"pending\":true"))
+        .status());
+    assertEquals(200, http.post("/transfers/au-jt2/void").status());
+
+    PersistenceTestKit journal = PersistenceTestKit.create(node.system());
+    List<Object> account = journal.persistedInStorage(AccountEntity.persistenceId("au-j2").id());
+    assertEquals("jwt:alice", ((AccountEntity.Created) account.get(0)).requestedBy());
+    assertEquals("jwt:alice", ((AccountEntity.LimitsChanged) account.get(1)).requestedBy());
+    assertEquals("jwt:alice", ((AccountEntity.Locked) account.get(2)).requestedBy());
+    assertEquals("jwt:alice", ((AccountEntity.Unlocked) account.get(3)).requestedBy());
+    List<Object> posted = journal.persistedInStorage(TransferEntity.persistenceId("au-jt1").id());
+    assertEquals("jwt:alice", ((TransferEntity.Decided) posted.get(0)).requestedBy());
+    assertEquals("jwt:alice", ((TransferEntity.PendingPosted) posted.get(1)).requestedBy());
+    List<Object> voided = journal.persistedInStorage(TransferEntity.persistenceId("au-jt2").id());
+    assertEquals(TestKeys.key().id(), ((TransferEntity.Decided) voided.get(0)).requestedBy());
+    assertEquals(TestKeys.key().id(), ((TransferEntity.PendingVoided) voided.get(1)).requestedBy());
   }
 }
