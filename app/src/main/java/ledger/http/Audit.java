@@ -11,8 +11,10 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -94,6 +96,8 @@ final class Audit extends AllDirectives {
     /** An id was named that the line cannot list (past IDS_MAX): the counts are shown. */
     private boolean accountsCut;
     private boolean transfersCut;
+    /** A batch's results by status (posted, pending, rejected, failed): a handful of keys. */
+    private final Map<String, Integer> outcomes = new TreeMap<>();
     private String caller;
     private boolean written;
 
@@ -149,6 +153,13 @@ final class Audit extends AllDirectives {
       }
     }
 
+    /** One element of a batch ended with this status. */
+    synchronized void outcome(String status) {
+      if (this != NONE) {
+        outcomes.merge(status, 1, Integer::sum);
+      }
+    }
+
     /** Whether {@code id} is listed (now or already). */
     private static boolean note(List<String> ids, String id) {
       if (ids.contains(id)) {
@@ -181,6 +192,10 @@ final class Audit extends AllDirectives {
       field(b, "method", method);
       field(b, "status", Integer.toString(status));
       field(b, "code", code);
+      if (!outcomes.isEmpty()) {
+        field(b, "outcomes", outcomes.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
+            .collect(java.util.stream.Collectors.joining(",")));
+      }
       field(b, "caller", caller);
       ids(b, "accounts", accounts, accountsCut, accountCount);
       ids(b, "transfers", transfers, transfersCut, transferCount);

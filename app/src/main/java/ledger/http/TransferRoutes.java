@@ -192,7 +192,11 @@ public final class TransferRoutes extends RouteSupport {
       return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ArrayNode array = root.putArray("results");
-        results.forEach(r -> array.add(r.join()));
+        results.forEach(r -> {
+          ObjectNode result = r.join();
+          entry.outcome(result.path("status").asText());
+          array.add(result);
+        });
         return Json.ok(root);
       });
     });

@@ -293,6 +293,7 @@ public class AuditLogTest {
     assertEquals(forwarded, f.get("forwarded_for"));
     assertEquals("127.0.0.1", f.get("client"));
     assertEquals("200", f.get("status"));
+    assertEquals("failed:1,rejected:11", f.get("outcomes"));
     List<String> listed = List.of(f.get("transfers").split(","));
     assertEquals("the first ids of a batch, bounded", Audit.IDS_MAX, listed.size());
     assertEquals(weirdId, listed.get(0));
