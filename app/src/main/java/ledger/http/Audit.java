@@ -36,8 +36,10 @@ final class Audit extends AllDirectives {
   static final AttributeKey<Entry> ENTRY = AttributeKey.create("ledger-audit", Entry.class);
   /** The ids a line lists of each kind; past it the line gives how many were named too. */
   static final int IDS_MAX = 10;
-  /** Longest value a line shows, after escaping is undone (ids are ≤ 64, JWT subjects ≤ 128 + 4). */
-  static final int VALUE_LENGTH_MAX = 140;
+  /** Longest id a line shows: valid ids are at most 64, an invalid one (as asked) is cut. */
+  static final int ID_LENGTH_MAX = 80;
+  /** Longest value a line shows, before escaping: a list of ids, a JWT subject (≤ 128 + 4), a header. */
+  static final int VALUE_LENGTH_MAX = 1024;
 
   private static final Logger log = LoggerFactory.getLogger(LOGGER);
   /** A client's request id is taken only if it is short and safe to log and to echo as it is. */
@@ -161,7 +163,8 @@ final class Audit extends AllDirectives {
     }
 
     /** Whether {@code id} is listed (now or already). */
-    private static boolean note(List<String> ids, String id) {
+    private static boolean note(List<String> ids, String asked) {
+      String id = asked.length() > ID_LENGTH_MAX ? asked.substring(0, ID_LENGTH_MAX) + "..." : asked;
       if (ids.contains(id)) {
         return true;
       }

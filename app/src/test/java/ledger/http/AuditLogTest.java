@@ -274,14 +274,20 @@ public class AuditLogTest {
     assertTrue(LINES.stream().noneMatch(l -> l.contains("req-get-1")));
   }
 
+  /** A valid id of the longest length (64). */
+  private static String longId(int i) {
+    return String.format("au-b%02d-", i) + "x".repeat(57);
+  }
+
   @Test
   public void noClientValueCanAddAFieldOrALine() throws Exception {
     String subject = "mallory\" caller=admin\naudit request_id=forged code=ok";
     String forwarded = "10.0.0.1\" client=10.9.9.9 status=200";
-    String weirdId = "x\"\nrequest_id=forged2 \\";
-    StringBuilder batch = new StringBuilder("{\"transfers\":[{\"id\":\"x\\\"\\nrequest_id=forged2 \\\\\"}");
+    String weirdId = "x\"\nrequest_id=forged2 \\" + "y".repeat(100);
+    StringBuilder batch = new StringBuilder("{\"transfers\":[{\"id\":\"x\\\"\\nrequest_id=forged2 \\\\"
+        + "y".repeat(100) + "\"}");
     for (int i = 0; i < 11; i++) {
-      batch.append(",").append(Bodies.oneLeg("au-b" + i, "au-bx", "au-by", 1, ""));
+      batch.append(",").append(Bodies.oneLeg(longId(i), "au-bx", "au-by", 1, ""));
     }
     batch.append("]}");
     Response r = send("POST", "/transfers/batch", batch.toString(), "Bearer " + token(subject, "transfers:write"),
@@ -296,7 +302,8 @@ public class AuditLogTest {
     assertEquals("failed:1,rejected:11", f.get("outcomes"));
     List<String> listed = List.of(f.get("transfers").split(","));
     assertEquals("the first ids of a batch, bounded", Audit.IDS_MAX, listed.size());
-    assertEquals(weirdId, listed.get(0));
+    assertEquals("an id as asked, cut", weirdId.substring(0, Audit.ID_LENGTH_MAX) + "...", listed.get(0));
+    assertEquals("ids of 64 characters are listed whole", longId(8), listed.get(9));
     assertEquals("12", f.get("transfers_count"));
     assertEquals("au-bx,au-by", f.get("accounts"));
     assertNull("every account named is listed", f.get("accounts_count"));
