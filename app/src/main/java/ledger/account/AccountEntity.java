@@ -56,19 +56,43 @@ public final class AccountEntity
     ActorRef<Reply> replyTo();
   }
 
-  public record Create(AccountSpec spec, ActorRef<Reply> replyTo) implements ClientCommand {}
+  // A command that changes the account names who asked ({@code requestedBy}: an API key id or
+  // "jwt:<subject>"; null: not known, e.g. from a node that predates the field); its event keeps it.
+
+  public record Create(AccountSpec spec, String requestedBy, ActorRef<Reply> replyTo) implements ClientCommand {
+    public Create(AccountSpec spec, ActorRef<Reply> replyTo) {
+      this(spec, null, replyTo);
+    }
+  }
 
   public record Get(ActorRef<Reply> replyTo) implements ClientCommand {}
 
-  public record Lock(ActorRef<Reply> replyTo) implements ClientCommand {}
+  public record Lock(String requestedBy, ActorRef<Reply> replyTo) implements ClientCommand {
+    public Lock(ActorRef<Reply> replyTo) {
+      this(null, replyTo);
+    }
+  }
 
-  public record Unlock(ActorRef<Reply> replyTo) implements ClientCommand {}
+  public record Unlock(String requestedBy, ActorRef<Reply> replyTo) implements ClientCommand {
+    public Unlock(ActorRef<Reply> replyTo) {
+      this(null, replyTo);
+    }
+  }
 
-  public record Close(ActorRef<Reply> replyTo) implements ClientCommand {}
+  public record Close(String requestedBy, ActorRef<Reply> replyTo) implements ClientCommand {
+    public Close(ActorRef<Reply> replyTo) {
+      this(null, replyTo);
+    }
+  }
 
   /** A null field leaves that part unchanged; a {@link LimitChange} of null sets "unbounded". */
   public record Update(LimitChange minBalance, LimitChange maxBalance, Map<String, String> metadata,
-                       ActorRef<Reply> replyTo) implements ClientCommand {}
+                       String requestedBy, ActorRef<Reply> replyTo) implements ClientCommand {
+    public Update(LimitChange minBalance, LimitChange maxBalance, Map<String, String> metadata,
+                  ActorRef<Reply> replyTo) {
+      this(minBalance, maxBalance, metadata, null, replyTo);
+    }
+  }
 
   public record LimitChange(Long value) implements CborSerializable {}
 
@@ -132,13 +156,32 @@ public final class AccountEntity
     Instant at();
   }
 
-  public record Created(String accountId, AccountSpec spec, Instant at) implements Event {}
+  // The events a client's command writes carry who asked ({@code requestedBy}, as on the
+  // command); null in events persisted before it was recorded, which replay as before.
 
-  public record Locked(Instant at) implements Event {}
+  public record Created(String accountId, AccountSpec spec, Instant at, String requestedBy) implements Event {
+    public Created(String accountId, AccountSpec spec, Instant at) {
+      this(accountId, spec, at, null);
+    }
+  }
 
-  public record Unlocked(Instant at) implements Event {}
+  public record Locked(Instant at, String requestedBy) implements Event {
+    public Locked(Instant at) {
+      this(at, null);
+    }
+  }
 
-  public record Closed(Instant at) implements Event {}
+  public record Unlocked(Instant at, String requestedBy) implements Event {
+    public Unlocked(Instant at) {
+      this(at, null);
+    }
+  }
+
+  public record Closed(Instant at, String requestedBy) implements Event {
+    public Closed(Instant at) {
+      this(at, null);
+    }
+  }
 
   // Leg events carry what the read side needs to write its rows from the event alone: the leg
   // itself and the counters after it (`after`). Both are null in events persisted before they
@@ -152,9 +195,13 @@ public final class AccountEntity
   public record LegVoided(String transferId, Instant at, PendingLeg leg, Counters after) implements Event {}
 
   public record LimitsChanged(Long minBalance, Long maxBalance, Map<String, String> metadata,
-                              Instant at) implements Event {
+                              Instant at, String requestedBy) implements Event {
     public LimitsChanged {
       metadata = Map.copyOf(metadata);
+    }
+
+    public LimitsChanged(Long minBalance, Long maxBalance, Map<String, String> metadata, Instant at) {
+      this(minBalance, maxBalance, metadata, at, null);
     }
   }
 
@@ -629,7 +676,7 @@ public final class AccountEntity
     if (!Account.opened(accountId, spec, at).withinLimits(spec.minBalance(), spec.maxBalance())) {
       return refuse(cmd, ResultCode.LIMIT_VIOLATED, "a new account has balance 0, which these limits forbid");
     }
-    return new Write(new Created(accountId, spec, at), after -> accept(cmd, after, true));
+    return new Write(new Created(accountId, spec, at, cmd.requestedBy()), after -> accept(cmd, after, true));
   }
 
   /** Idempotent create: compare with the original request, field by field in API order. */
@@ -655,14 +702,14 @@ public final class AccountEntity
     if (account.status() != Status.OPEN) {
       return refuse(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot lock a " + statusName(account) + " account");
     }
-    return change(new Locked(now()), cmd);
+    return change(new Locked(now(), cmd.requestedBy()), cmd);
   }
 
   private Decision unlock(Account account, Unlock cmd) {
     if (account.status() != Status.LOCKED) {
       return refuse(cmd, ResultCode.INVALID_STATUS_TRANSITION, "cannot unlock a " + statusName(account) + " account");
     }
-    return change(new Unlocked(now()), cmd);
+    return change(new Unlocked(now(), cmd.requestedBy()), cmd);
   }
 
   private Decision close(Account account, Close cmd) {
@@ -675,7 +722,7 @@ public final class AccountEntity
     if (account.hasPending()) {
       return refuse(cmd, ResultCode.ACCOUNT_HAS_PENDING, "account has pending transfers");
     }
-    return change(new Closed(now()), cmd);
+    return change(new Closed(now(), cmd.requestedBy()), cmd);
   }
 
   private Decision update(Account account, Update cmd) {
@@ -696,7 +743,7 @@ public final class AccountEntity
     if (unchanged) {
       return new Answer(accept(cmd, account, false));
     }
-    return change(new LimitsChanged(min, max, meta, now()), cmd);
+    return change(new LimitsChanged(min, max, meta, now(), cmd.requestedBy()), cmd);
   }
 
   private Write change(Event event, ClientCommand cmd) {

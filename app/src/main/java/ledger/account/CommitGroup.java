@@ -83,16 +83,21 @@ final class CommitGroup {
 
   /**
    * An upper estimate of an event's serialized size: a leg event is of fixed shape (ids,
-   * amounts, counters); an account's metadata can grow, bounded by ledger.limits.
+   * amounts, counters); an account's metadata can grow, bounded by ledger.limits, and so can who
+   * asked (a JWT subject of up to 128 characters; within the fixed part of a lock, unlock or close).
    */
   static int estimatedBytes(Event event) {
     int fixed = 512;
     if (event instanceof AccountEntity.Created e) {
-      return fixed + metadataBytes(e.spec().metadata());
+      return fixed + metadataBytes(e.spec().metadata()) + textBytes(e.requestedBy());
     } else if (event instanceof AccountEntity.LimitsChanged e) {
-      return fixed + metadataBytes(e.metadata());
+      return fixed + metadataBytes(e.metadata()) + textBytes(e.requestedBy());
     }
     return fixed;
+  }
+
+  private static int textBytes(String text) {
+    return text == null ? 0 : 3 * text.length();
   }
 
   private static int metadataBytes(Map<String, String> metadata) {

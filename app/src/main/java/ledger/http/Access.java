@@ -60,7 +60,10 @@ final class Access extends AllDirectives {
   }
 
   private Route as(Caller caller, Supplier<Route> inner) {
-    return mapRequest(r -> r.addAttribute(CALLER, caller), inner);
+    return mapRequest(r -> {
+      r.getAttribute(Audit.ENTRY).ifPresent(entry -> entry.caller(caller));
+      return r.addAttribute(CALLER, caller);
+    }, inner);
   }
 
   /** RFC 6750: a token that was sent but is not valid is error="invalid_token"; which way it is not valid, never. */

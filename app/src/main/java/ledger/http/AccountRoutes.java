@@ -44,21 +44,23 @@ public final class AccountRoutes extends RouteSupport {
     return caller(caller -> pathPrefix("accounts", () -> concat(
         pathEnd(() -> concat(
             get(() -> queries.list(caller)),
-            post(() -> jsonBody(CREATE_FIELDS, body -> create(caller, body))))),
+            post(() -> audit(entry -> jsonBody(CREATE_FIELDS, body -> create(caller, entry, body)))))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
             pathEnd(() -> concat(
                 get(() -> respond(ask(caller, id, AccountEntity.Get::new))),
                 patch(() -> jsonBody(UPDATE_FIELDS, body -> update(caller, id, body))))),
-            path("lock", () -> post(() -> respond(ask(caller, id, AccountEntity.Lock::new)))),
-            path("unlock", () -> post(() -> respond(ask(caller, id, AccountEntity.Unlock::new)))),
-            path("close", () -> post(() -> respond(ask(caller, id, AccountEntity.Close::new)))),
+            path("lock", () -> post(() -> respond(ask(caller, id, r -> new AccountEntity.Lock(caller.keyId(), r))))),
+            path("unlock", () -> post(() -> respond(ask(caller, id,
+                r -> new AccountEntity.Unlock(caller.keyId(), r))))),
+            path("close", () -> post(() -> respond(ask(caller, id, r -> new AccountEntity.Close(caller.keyId(), r))))),
             path("entries", () -> get(() -> queries.entries(caller, id))),
             path("balance", () -> get(() -> queries.balance(caller, id))),
             path("transfers", () -> get(() -> queries.transfers(caller, id)))))))));
   }
 
-  private CompletionStage<HttpResponse> create(Caller caller, JsonRequest body) {
+  private CompletionStage<HttpResponse> create(Caller caller, Audit.Entry entry, JsonRequest body) {
     String id = body.id("id");
+    entry.account(id);
     AccountSpec spec = new AccountSpec(
         body.currency("currency"),
         body.limit("min_balance", 0L),
@@ -69,7 +71,8 @@ public final class AccountRoutes extends RouteSupport {
       throw new ApiError(ResultCode.FORBIDDEN, "this key may only create accounts whose id starts with one of "
           + "its account prefixes");
     }
-    return ask(caller, id, replyTo -> new AccountEntity.Create(spec, replyTo)).thenApply(AccountRoutes::toResponse);
+    return ask(caller, id, replyTo -> new AccountEntity.Create(spec, caller.keyId(), replyTo))
+        .thenApply(AccountRoutes::toResponse);
   }
 
   private CompletionStage<HttpResponse> update(Caller caller, String id, JsonRequest body) {
@@ -80,7 +83,7 @@ public final class AccountRoutes extends RouteSupport {
     LimitChange min = body.has("min_balance") ? new LimitChange(body.limit("min_balance", null)) : null;
     LimitChange max = body.has("max_balance") ? new LimitChange(body.limit("max_balance", null)) : null;
     Map<String, String> metadata = body.has("metadata") ? body.metadata("metadata") : null;
-    return ask(caller, id, replyTo -> new AccountEntity.Update(min, max, metadata, replyTo))
+    return ask(caller, id, replyTo -> new AccountEntity.Update(min, max, metadata, caller.keyId(), replyTo))
         .thenApply(AccountRoutes::toResponse);
   }
 

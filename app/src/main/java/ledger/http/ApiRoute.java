@@ -82,6 +82,13 @@ public enum ApiRoute {
     return OTHER;
   }
 
+  /** The {@code {id}} segment of {@code path}, if this route's template has one and the path is this route's. */
+  public Optional<String> pathId(String path) {
+    List<String> parts = segments(path);
+    int at = segments.indexOf("{id}");
+    return at >= 0 && matches(parts) ? Optional.of(parts.get(at)) : Optional.empty();
+  }
+
   private static List<String> segments(String path) {
     return List.of(path.replaceAll("^/+|/+$", "").split("/", -1));
   }

@@ -1,5 +1,6 @@
 package ledger.http;
 
+import akka.http.javadsl.model.AttributeKey;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
@@ -10,6 +11,9 @@ import ledger.core.ResultCode;
 
 /** The one place where a {@link ResultCode} becomes an HTTP status and an error body. */
 public final class ErrorMapping {
+  /** The code an error response carries, for the audit line (an attribute: never sent). */
+  static final AttributeKey<ResultCode> CODE = AttributeKey.create("ledger-result-code", ResultCode.class);
+
   private ErrorMapping() {}
 
   public static StatusCode status(ResultCode code) {
@@ -56,7 +60,7 @@ public final class ErrorMapping {
     extra.accept(error);
     ObjectNode root = Json.MAPPER.createObjectNode();
     root.set("error", error);
-    HttpResponse response = Json.response(status(code), root);
+    HttpResponse response = Json.response(status(code), root).addAttribute(CODE, code);
     // "Outcome unknown, retry with the same id"; "not yet, ask again"; "nothing started, send it again".
     return code == ResultCode.UNAVAILABLE || code == ResultCode.DATA_NOT_READY || code == ResultCode.OVERLOADED
         ? response.addHeader(RetryAfter.create(1L)) : response;

@@ -32,6 +32,7 @@ public final class HttpApi extends AllDirectives {
   private final OpsRoutes ops;
   private final Metrics metrics;
   private final Access access;
+  private final Audit audit = new Audit();
 
   /** {@code authenticator} null: authentication is off (every caller has every scope). */
   public HttpApi(ActorSystem<?> system, HttpSettings settings, QueryStore store,
@@ -58,10 +59,11 @@ public final class HttpApi extends AllDirectives {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .matchAny(t -> complete(RouteSupport.failure(t)))
         .build();
-    // Authentication comes before any route reads a body or touches an entity.
-    return countRequests(() -> timeoutsAsErrors(() -> handleExceptions(exceptions, () -> handleRejections(rejections,
-        () -> access.authenticated(() -> access.authorized(
-            () -> concat(accounts.routes(), transfers.routes(), ops.routes())))))));
+    // Authentication comes before any route reads a body or touches an entity; the audit line
+    // is written from the answer as the client gets it, errors and refusals included.
+    return countRequests(() -> timeoutsAsErrors(() -> audit.audited(() -> handleExceptions(exceptions,
+        () -> handleRejections(rejections, () -> access.authenticated(() -> access.authorized(
+            () -> concat(accounts.routes(), transfers.routes(), ops.routes()))))))));
   }
 
   /** Akka HTTP's answer past akka.http.server.request-timeout as an error of docs/api.md, not its plain text. */

@@ -75,6 +75,11 @@ abstract class RouteSupport extends AllDirectives {
     return attribute(Access.CALLER, inner::apply);
   }
 
+  /** This request's audit entry, to note the ids it names ({@link Audit.Entry#NONE} for a read). */
+  Route audit(Function<Audit.Entry, Route> inner) {
+    return extractRequest(r -> inner.apply(r.getAttribute(Audit.ENTRY).orElse(Audit.Entry.NONE)));
+  }
+
   Route validId(String id, Supplier<Route> inner) {
     if (!Ids.isValid(id)) {
       return complete(ErrorMapping.response(ResultCode.INVALID_ID,

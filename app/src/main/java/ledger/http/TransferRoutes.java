@@ -50,18 +50,21 @@ public final class TransferRoutes extends RouteSupport {
   }
 
   public Route routes() {
-    return caller(caller -> pathPrefix("transfers", () -> concat(
-        pathEnd(() -> post(() -> jsonNode(body -> create(caller, body)))),
-        path("batch", () -> post(() -> jsonBody(BATCH_FIELDS, body -> batch(caller, body)))),
+    return caller(caller -> audit(entry -> pathPrefix("transfers", () -> concat(
+        pathEnd(() -> post(() -> jsonNode(body -> create(caller, entry, body)))),
+        path("batch", () -> post(() -> jsonBody(BATCH_FIELDS, body -> batch(caller, entry, body)))),
         pathPrefix(segment(), id -> validId(id, () -> concat(
             pathEnd(() -> get(() -> completeSafely(visible(caller, id).thenApply(r -> asRead(r))))),
-            path("post", () -> post(() -> optionalJsonBody(POST_FIELDS, body -> postPending(caller, id, body)))),
+            path("post", () -> post(() -> optionalJsonBody(POST_FIELDS,
+                body -> postPending(caller, entry, id, body)))),
             path("void", () -> post(() -> completeSafely(admitted(1,
-                () -> act(caller, id, TransferEntity.VoidPending::new).thenApply(r -> toResponse(r))))))))))));
+                () -> act(caller, id, r -> new TransferEntity.VoidPending(caller.keyId(), r))
+                    .thenApply(r -> toResponse(noteAccounts(entry, r))))))))))))));
   }
 
-  private CompletionStage<HttpResponse> create(Caller caller, JsonNode body) {
+  private CompletionStage<HttpResponse> create(Caller caller, Audit.Entry entry, JsonNode body) {
     TransferParser.Parsed parsed = TransferParser.parse(body, limits);
+    note(entry, parsed);
     return admitted(1, () -> createAs(caller, parsed)
         .whenComplete(this::countOutcome)
         .thenApply(TransferRoutes::toResponse));
@@ -102,7 +105,7 @@ public final class TransferRoutes extends RouteSupport {
       return CompletableFuture.completedFuture(new TransferEntity.Done(refused, true));
     }
     CompletionStage<TransferEntity.Reply> reply =
-        ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), replyTo));
+        ask(parsed.id(), replyTo -> new TransferEntity.Create(parsed.request(), caller.keyId(), replyTo));
     if (!caller.isTenant()) {
       return reply;
     }
@@ -150,14 +153,28 @@ public final class TransferRoutes extends RouteSupport {
     }
   }
 
-  private CompletionStage<HttpResponse> postPending(Caller caller, String id, JsonRequest body) {
+  private CompletionStage<HttpResponse> postPending(Caller caller, Audit.Entry entry, String id, JsonRequest body) {
     Long amount = body == null || !body.has("amount") ? null : body.amount("amount");
-    return admitted(1, () -> act(caller, id, replyTo -> new TransferEntity.PostPending(amount, replyTo))
-        .thenApply(TransferRoutes::toResponse));
+    return admitted(1, () -> act(caller, id, replyTo -> new TransferEntity.PostPending(amount, caller.keyId(), replyTo))
+        .thenApply(r -> toResponse(noteAccounts(entry, r))));
+  }
+
+  /** The audit line names a transfer and its accounts. */
+  private static void note(Audit.Entry entry, TransferParser.Parsed parsed) {
+    entry.transfer(parsed.id());
+    entry.accounts(parsed.request().postingsByAccount().keySet());
+  }
+
+  /** The accounts of the transfer a post or void answered with, for the audit line. */
+  private static TransferEntity.Reply noteAccounts(Audit.Entry entry, TransferEntity.Reply reply) {
+    if (reply instanceof TransferEntity.Done done && done.transfer().request() != null) {
+      entry.accounts(done.transfer().request().postingsByAccount().keySet());
+    }
+    return reply;
   }
 
   /** Each element is independent: its own validation, its own outcome, in request order. */
-  private CompletionStage<HttpResponse> batch(Caller caller, JsonRequest body) {
+  private CompletionStage<HttpResponse> batch(Caller caller, Audit.Entry entry, JsonRequest body) {
     JsonNode transfers = body.node("transfers");
     if (transfers == null || !transfers.isArray() || transfers.isEmpty()) {
       throw new ApiError(ResultCode.INVALID_BATCH, "transfers must be an array of 1 to "
@@ -170,22 +187,31 @@ public final class TransferRoutes extends RouteSupport {
     return admitted(transfers.size(), () -> {
       List<CompletableFuture<ObjectNode>> results = new ArrayList<>();
       for (JsonNode element : transfers) {
-        results.add(batchItem(caller, element).toCompletableFuture());
+        results.add(batchItem(caller, entry, element).toCompletableFuture());
       }
       return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ArrayNode array = root.putArray("results");
-        results.forEach(r -> array.add(r.join()));
+        results.forEach(r -> {
+          ObjectNode result = r.join();
+          entry.outcome(result.path("status").asText());
+          array.add(result);
+        });
         return Json.ok(root);
       });
     });
   }
 
-  private CompletionStage<ObjectNode> batchItem(Caller caller, JsonNode element) {
+  private CompletionStage<ObjectNode> batchItem(Caller caller, Audit.Entry entry, JsonNode element) {
     TransferParser.Parsed parsed;
     try {
       parsed = TransferParser.parse(element, limits);
+      note(entry, parsed);
     } catch (ApiError e) {
+      String asked = TransferParser.idOrNull(element);
+      if (asked != null) {
+        entry.transfer(asked);
+      }
       return CompletableFuture.completedFuture(batchResult(TransferParser.idOrNull(element), "failed",
           ErrorMapping.errorBody(e.code(), e.getMessage())));
     }
@@ -237,7 +263,8 @@ public final class TransferRoutes extends RouteSupport {
       ObjectNode root = Json.MAPPER.createObjectNode();
       root.set("error", rejectionError(t));
       root.set("transfer", TransferJson.of(t));
-      return Json.response(StatusCodes.UNPROCESSABLE_ENTITY, root);
+      return Json.response(StatusCodes.UNPROCESSABLE_ENTITY, root)
+          .addAttribute(ErrorMapping.CODE, t.rejection().code());
     }
     return Json.response(done.created() ? StatusCodes.CREATED : StatusCodes.OK, TransferJson.of(t));
   }

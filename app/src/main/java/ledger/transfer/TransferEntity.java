@@ -59,14 +59,29 @@ public final class TransferEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Create(TransferRequest request, ActorRef<Reply> replyTo) implements Command {}
+  // A client's command names who asked ({@code requestedBy}: an API key id or "jwt:<subject>";
+  // null: not known, e.g. from a node that predates the field); the event it writes keeps it.
+
+  public record Create(TransferRequest request, String requestedBy, ActorRef<Reply> replyTo) implements Command {
+    public Create(TransferRequest request, ActorRef<Reply> replyTo) {
+      this(request, null, replyTo);
+    }
+  }
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   /** Post a pending transfer, in full or (one leg only) {@code amount} of it. */
-  public record PostPending(Long amount, ActorRef<Reply> replyTo) implements Command {}
+  public record PostPending(Long amount, String requestedBy, ActorRef<Reply> replyTo) implements Command {
+    public PostPending(Long amount, ActorRef<Reply> replyTo) {
+      this(amount, null, replyTo);
+    }
+  }
 
-  public record VoidPending(ActorRef<Reply> replyTo) implements Command {}
+  public record VoidPending(String requestedBy, ActorRef<Reply> replyTo) implements Command {
+    public VoidPending(ActorRef<Reply> replyTo) {
+      this(null, replyTo);
+    }
+  }
 
   /** An account asks about a leg left undecided past the bound (presumed abort). */
   public record Resolve(String transferId, String accountId, ActorRef<AccountEntity.Command> account)
@@ -93,12 +108,28 @@ public final class TransferEntity
 
   public sealed interface Event extends CborSerializable {}
 
+  // Who asked ({@code requestedBy}, as on the command): the first Create of a decision, the
+  // PostPending or VoidPending; null for a presumed abort or expiry (nobody asked) and in events
+  // persisted before it was recorded, which replay as before.
+
   /** The commit point: the transfer as decided (pending, posted or rejected). */
-  public record Decided(Transfer transfer) implements Event {}
+  public record Decided(Transfer transfer, String requestedBy) implements Event {
+    public Decided(Transfer transfer) {
+      this(transfer, null);
+    }
+  }
 
-  public record PendingPosted(Long amount, Instant at) implements Event {}
+  public record PendingPosted(Long amount, Instant at, String requestedBy) implements Event {
+    public PendingPosted(Long amount, Instant at) {
+      this(amount, at, null);
+    }
+  }
 
-  public record PendingVoided(Instant at) implements Event {}
+  public record PendingVoided(Instant at, String requestedBy) implements Event {
+    public PendingVoided(Instant at) {
+      this(at, null);
+    }
+  }
 
   public record PendingExpired(Instant at) implements Event {}
 
@@ -151,9 +182,13 @@ public final class TransferEntity
     return "transfer-" + Math.floorMod(transferId.hashCode(), tagCount);
   }
 
-  /** The prepare round in progress: in memory only, by design (see the class comment). */
-  private record Preparing(TransferRequest request, List<String> accounts, List<ActorRef<Reply>> waiters,
-                           Instant createdAt, Instant deadline, Map<String, AccountEntity.PrepareReply> answers) {}
+  /**
+   * The prepare round in progress: in memory only, by design (see the class comment).
+   * {@code requestedBy}: who sent the Create that started it.
+   */
+  private record Preparing(TransferRequest request, String requestedBy, List<String> accounts,
+                           List<ActorRef<Reply>> waiters, Instant createdAt, Instant deadline,
+                           Map<String, AccountEntity.PrepareReply> answers) {}
 
   private final String transferId;
   private final Settings settings;
@@ -262,7 +297,8 @@ public final class TransferEntity
     List<ActorRef<Reply>> waiters = new ArrayList<>();
     waiters.add(cmd.replyTo());
     Map<String, List<Posting>> postings = cmd.request().postingsByAccount();
-    preparing = new Preparing(cmd.request(), List.copyOf(postings.keySet()), waiters, at, deadline, new HashMap<>());
+    preparing = new Preparing(cmd.request(), cmd.requestedBy(), List.copyOf(postings.keySet()), waiters, at, deadline,
+        new HashMap<>());
     postings.forEach((accountId, held) -> env.accounts().apply(accountId)
         .tell(new AccountEntity.Prepare(transferId, held, deadline, cmd.request().pending(), prepareAdapter)));
     timers.startSingleTimer(PREPARE_TIMER, new PrepareDeadline(), settings.prepareTimeout());
@@ -302,7 +338,7 @@ public final class TransferEntity
     Instant expiresAt = status == Status.PENDING ? at.plusSeconds(p.request().timeoutSeconds()) : null;
     Transfer decided = new Transfer(transferId, p.request(), status, rejection, null, p.createdAt(), at, expiresAt);
     timers.cancel(PREPARE_TIMER);
-    return Effect().persist(new Decided(decided))
+    return Effect().persist(new Decided(decided, p.requestedBy()))
         .thenRun(s -> {
           preparing = null;
           for (int i = 0; i < p.waiters().size(); i++) {
@@ -410,7 +446,7 @@ public final class TransferEntity
         amount = null; // the full amount is a full post
       }
     }
-    return Effect().persist(new PendingPosted(amount, now()))
+    return Effect().persist(new PendingPosted(amount, now(), cmd.requestedBy()))
         .thenRun(s -> afterDecision((Transfer) s))
         .thenReply(cmd.replyTo(), s -> new Done((Transfer) s, false));
   }
@@ -432,7 +468,7 @@ public final class TransferEntity
     if (t.status() != Status.PENDING) {
       return Effect().reply(cmd.replyTo(), notPending(t));
     }
-    return Effect().persist(new PendingVoided(now()))
+    return Effect().persist(new PendingVoided(now(), cmd.requestedBy()))
         .thenRun(s -> afterDecision((Transfer) s))
         .thenReply(cmd.replyTo(), s -> new Done((Transfer) s, false));
   }

@@ -75,6 +75,28 @@ public class AccountEntityTest {
   }
 
   @Test
+  public void everyChangeRecordsWhoAskedForIt() {
+    var created = kit.<Reply>runCommand(replyTo -> new AccountEntity.Create(USD, "k-0123", replyTo));
+    Instant at = accepted(created).createdAt();
+    assertEquals(new AccountEntity.Created("alice", USD, at, "k-0123"), created.event());
+    var limits = kit.<Reply>runCommand(replyTo -> new AccountEntity.Update(new LimitChange(-5L), null, null, "jwt:ops", replyTo));
+    assertEquals(new AccountEntity.LimitsChanged(-5L, null, Map.of("owner", "alice"), at, "jwt:ops"), limits.event());
+    var meta = kit.<Reply>runCommand(replyTo -> new AccountEntity.Update(null, null, Map.of(), "k-meta", replyTo));
+    assertEquals("k-meta", ((AccountEntity.LimitsChanged) meta.event()).requestedBy());
+    assertEquals(new AccountEntity.Locked(at, "k-lock"),
+        kit.<Reply>runCommand(replyTo -> new AccountEntity.Lock("k-lock", replyTo)).event());
+    assertEquals(new AccountEntity.Unlocked(at, "k-unlock"),
+        kit.<Reply>runCommand(replyTo -> new AccountEntity.Unlock("k-unlock", replyTo)).event());
+    assertEquals(new AccountEntity.Closed(at, "jwt:closer"),
+        kit.<Reply>runCommand(replyTo -> new AccountEntity.Close("jwt:closer", replyTo)).event());
+    assertEquals("who asked is in the journal, not in the account", kit.getState(), kit.restart().state());
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+        AccountEntity.create("bob", SETTINGS, new AccountEntity.Environment(id -> transfers.ref(), null, CLOCK)));
+    assertNull("a command without a caller (an older node) records none",
+        ((AccountEntity.Created) create(USD).event()).requestedBy());
+  }
+
+  @Test
   public void createOpensAccountAtVersionOneWithMillisecondTimes() {
     var result = create(USD);
     Accepted reply = (Accepted) result.reply();
@@ -151,10 +173,10 @@ public class AccountEntityTest {
   @Test
   public void lockUnlockCycleBumpsVersionEachTime() {
     create(USD);
-    var locked = kit.runCommand(AccountEntity.Lock::new);
+    var locked = kit.<Reply>runCommand(AccountEntity.Lock::new);
     assertEquals(Account.Status.LOCKED, accepted(locked).status());
     assertEquals(2, accepted(locked).version());
-    var unlocked = kit.runCommand(AccountEntity.Unlock::new);
+    var unlocked = kit.<Reply>runCommand(AccountEntity.Unlock::new);
     assertEquals(Account.Status.OPEN, accepted(unlocked).status());
     assertEquals(3, accepted(unlocked).version());
   }
@@ -163,9 +185,9 @@ public class AccountEntityTest {
   public void illegalStatusChangesAreRefused() {
     create(USD);
     assertRefused(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
-    kit.runCommand(AccountEntity.Lock::new);
+    kit.<Reply>runCommand(AccountEntity.Lock::new);
     assertRefused(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
-    kit.runCommand(AccountEntity.Close::new);
+    kit.<Reply>runCommand(AccountEntity.Close::new);
     assertRefused(kit.runCommand(AccountEntity.Lock::new), ResultCode.INVALID_STATUS_TRANSITION);
     assertRefused(kit.runCommand(AccountEntity.Unlock::new), ResultCode.INVALID_STATUS_TRANSITION);
     assertRefused(kit.runCommand(AccountEntity.Close::new), ResultCode.INVALID_STATUS_TRANSITION);
@@ -174,7 +196,7 @@ public class AccountEntityTest {
   @Test
   public void closeIsFinalAndRefusesLimitChanges() {
     create(USD);
-    var closed = kit.runCommand(AccountEntity.Close::new);
+    var closed = kit.<Reply>runCommand(AccountEntity.Close::new);
     assertEquals(Account.Status.CLOSED, accepted(closed).status());
     assertRefused(update(new LimitChange(-1L), null, null),
         ResultCode.ACCOUNT_CLOSED);
@@ -189,7 +211,7 @@ public class AccountEntityTest {
     kit.initialize(new Account("alice", USD, Account.Status.OPEN, null, null, Map.of(), 5, 5, 3, 0, legs(3, 0), 4, t, t));
     assertRefused(kit.runCommand(AccountEntity.Close::new), ResultCode.ACCOUNT_HAS_PENDING);
     kit.initialize(new Account("alice", USD, Account.Status.LOCKED, null, null, Map.of(), 7, 7, 0, 0, Map.of(), 4, t, t));
-    var closed = kit.runCommand(AccountEntity.Close::new);
+    var closed = kit.<Reply>runCommand(AccountEntity.Close::new);
     assertEquals(Account.Status.CLOSED, accepted(closed).status());
     assertEquals(5, accepted(closed).version());
   }
@@ -266,10 +288,10 @@ public class AccountEntityTest {
   @Test
   public void replayRebuildsExactlyTheSameStateAcrossSnapshots() {
     create(USD);
-    kit.runCommand(AccountEntity.Lock::new);
-    kit.runCommand(AccountEntity.Unlock::new);
+    kit.<Reply>runCommand(AccountEntity.Lock::new);
+    kit.<Reply>runCommand(AccountEntity.Unlock::new);
     update(new LimitChange(-20L), new LimitChange(900L), Map.of("x", "y"));
-    kit.runCommand(AccountEntity.Lock::new);
+    kit.<Reply>runCommand(AccountEntity.Lock::new);
     State before = kit.getState();
     assertEquals(5, ((Account) before).version());
     kit.restart();

@@ -238,12 +238,12 @@ public class AccountTransferProtocolTest {
   @Test
   public void refusalsComeInPrecedenceOrderAndPersistNothing() {
     open(0L, 100L);
-    kit.runCommand(AccountEntity.Lock::new);
+    kit.<Reply>runCommand(AccountEntity.Lock::new);
     // Locked beats currency and limits.
     assertRefused(prepare("t", debitEur(5)), "t", ResultCode.ACCOUNT_LOCKED);
     assertRefused(prepare("t", credit(101)), "t", ResultCode.ACCOUNT_LOCKED);
     assertRefused(prepare("t", debit(MAX), debit(1)), "t", ResultCode.ACCOUNT_LOCKED);
-    kit.runCommand(AccountEntity.Unlock::new);
+    kit.<Reply>runCommand(AccountEntity.Unlock::new);
     // Currency beats overflow and limits; any posting in another currency is a mismatch.
     assertRefused(prepare("t", debitEur(5)), "t", ResultCode.CURRENCY_MISMATCH);
     assertRefused(prepare("t", credit(5), creditEur(5)), "t", ResultCode.CURRENCY_MISMATCH);
@@ -260,7 +260,7 @@ public class AccountTransferProtocolTest {
     assertCounters(assertHeld(prepare("t", credit(100)), "t", 0, 100), 0, 0, 0, 100, 0, 0, 4);
     restartKeepsState();
     voidLeg("t");
-    Account closed = ((Accepted) kit.runCommand(AccountEntity.Close::new).reply()).account();
+    Account closed = ((Accepted) kit.<Reply>runCommand(AccountEntity.Close::new).reply()).account();
     assertEquals(Account.Status.CLOSED, closed.status());
     assertCounters(closed, 0, 0, 0, 0, 0, 0, 6);
     // Closed beats everything else.
@@ -362,7 +362,7 @@ public class AccountTransferProtocolTest {
     assertRefused(prepare("t1", debit(30)), "t1", ResultCode.TRANSFER_TIMED_OUT);
     assertRefused(prepare("t1", debitEur(30), creditEur(50)), "t1", ResultCode.TRANSFER_TIMED_OUT);
     // Once held, the same Prepare is answered Prepared even when locked or past its deadline.
-    kit.runCommand(AccountEntity.Lock::new);
+    kit.<Reply>runCommand(AccountEntity.Lock::new);
     assertAlreadyHeld(prepare("t1", debit(30), credit(50)), "t1");
     clock.set(DEADLINE.plusSeconds(1));
     assertAlreadyHeld(prepare("t1", debit(30), credit(50)), "t1");
@@ -496,7 +496,7 @@ public class AccountTransferProtocolTest {
     assertHeld(prepare("a", debit(30)), "a", 30, 0);
     assertHeld(prepare("b", credit(20)), "b", 0, 20);
     assertHeld(prepare("c", debit(5)), "c", 5, 0);
-    Account locked = ((Accepted) kit.runCommand(AccountEntity.Lock::new).reply()).account();
+    Account locked = ((Accepted) kit.<Reply>runCommand(AccountEntity.Lock::new).reply()).account();
     assertEquals(Account.Status.LOCKED, locked.status());
     assertCounters(locked, 0, 100, 35, 20, 100, 65, 7);
     assertRefused(prepare("d", credit(1)), "d", ResultCode.ACCOUNT_LOCKED);
@@ -516,7 +516,7 @@ public class AccountTransferProtocolTest {
     assertEquals(ResultCode.ACCOUNT_HAS_PENDING, ((Refusal) refused.reply()).code());
     assertTrue(refused.hasNoEvents());
     voidLeg("a");
-    Account closed = ((Accepted) kit.runCommand(AccountEntity.Close::new).reply()).account();
+    Account closed = ((Accepted) kit.<Reply>runCommand(AccountEntity.Close::new).reply()).account();
     assertEquals(Account.Status.CLOSED, closed.status());
     assertCounters(closed, 0, 0, 0, 0, 0, 0, 4);
     assertRefused(prepare("b", credit(10)), "b", ResultCode.ACCOUNT_CLOSED);

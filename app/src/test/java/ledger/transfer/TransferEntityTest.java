@@ -1095,4 +1095,36 @@ public class TransferEntityTest {
     }
     assertEquals(null, ONE.firstDifference(oneLeg("alice", "bob", 100, "USD")));
   }
+
+  // ---- who asked (docs/design.md "Audit") ------------------------------------------------
+
+  @Test
+  public void theDecisionNamesWhoSentTheFirstCreateAndPostOrVoidNameTheirCaller() {
+    TestProbe<Reply> first = testKit.createTestProbe();
+    TestProbe<Reply> retry = testKit.createTestProbe();
+    createdAt = clock.instant();
+    kit.runCommand(new Create(PENDING_ONE, "k-first", first.ref()));
+    kit.runCommand(new Create(PENDING_ONE, "jwt:retrier", retry.ref()));
+    AccountEntity.Prepare a = expectPrepare("alice", debit(100));
+    AccountEntity.Prepare b = expectPrepare("bob", credit(100));
+    clock.set(T1);
+    prepared(a, "alice");
+    prepared(b, "bob");
+    Transfer pending = expectDone(first, true).transfer();
+    expectDone(retry, false);
+    assertEquals(List.of(new Decided(pending, "k-first")), persisted());
+
+    clock.set(T2);
+    var posted = kit.<Reply>runCommand(replyTo -> new TransferEntity.PostPending(40L, "jwt:ops", replyTo));
+    assertEquals(List.of(new PendingPosted(40L, T2, "jwt:ops")), posted.events());
+    assertEquals(kit.getState(), restartKeepsState());
+
+    newKit(PREPARE);
+    decideAllPrepared(PENDING_ONE);
+    clock.set(T2);
+    var voided = kit.<Reply>runCommand(replyTo -> new TransferEntity.VoidPending("k-voider", replyTo));
+    assertEquals(List.of(new PendingVoided(T2, "k-voider")), voided.events());
+    assertNull("a create without a caller (an older node) records none",
+        ((Decided) persisted().get(0)).requestedBy());
+  }
 }
