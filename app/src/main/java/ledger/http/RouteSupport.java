@@ -7,6 +7,7 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import akka.http.scaladsl.model.ExceptionWithErrorInfo;
+import akka.stream.javadsl.Sink;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -55,15 +56,29 @@ abstract class RouteSupport extends AllDirectives {
             "Content-Type must be application/json"));
       }
       long max = settings.limits().requestBodyBytesMax();
+      java.time.Duration bodyTimeout = settings.bodyTimeout();
       if (entity.getContentLengthOption().orElse(0L) > max) {
-        // Read and drop the body before answering, so the client gets the 413 and not a reset
-        // connection. Bounded: Akka fails bodies past akka.http.server.parsing.max-content-length.
-        return completeWithFuture(entity.discardBytes(mat).completionStage().handle((done, e) -> tooLarge()));
+        // Read and drop the body before answering, so that a client still sending it gets the
+        // 413 and not a reset connection; but only for body-timeout: a client that declares a
+        // large body and never sends it would otherwise hold this connection, unanswered, until
+        // akka.http.server.idle-timeout (Akka's request-timeout starts only at the end of the
+        // request). Answered either way; what is left unread makes Akka close the connection.
+        return completeWithFuture(entity.getDataBytes().completionTimeout(bodyTimeout)
+            .runWith(Sink.ignore(), mat).handle((done, e) -> tooLarge()));
       }
       // Streamed bodies of unknown length fail with EntityStreamSizeException past the limit.
       CompletionStage<HttpResponse> response = entity
           .withSizeLimit(max)
-          .toStrict(settings.askTimeout().toMillis(), mat)
+          .toStrict(bodyTimeout.toMillis(), mat)
+          .exceptionally(e -> {
+            // A body that does not arrive in time is the client's fault, not an outcome unknown
+            // (503 unavailable): nothing was attempted. Akka then closes the connection.
+            if (cause(e) instanceof TimeoutException) {
+              throw new ApiError(ResultCode.BAD_REQUEST, "the request body did not arrive within "
+                  + bodyTimeout.toSeconds() + " s");
+            }
+            throw e instanceof CompletionException c ? c : new CompletionException(e);
+          })
           .thenCompose((HttpEntity.Strict strict) ->
               handler.apply(JsonRequest.readTree(strict.getData().utf8String(), settings.limits())));
       return completeSafely(response);
