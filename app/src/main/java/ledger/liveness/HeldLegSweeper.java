@@ -36,9 +36,10 @@ import ledger.query.QueryRows.PendingLegRow;
  * <ul>
  *   <li>every {@code interval}, the rows that became due since its last read, less
  *       {@code lag-allowance} (a row the projection writes late is read on a later pass);</li>
- *   <li>the whole {@code lookback} (two-phase holds may be pending 30 days), in chunks, when the
- *       singleton starts, when a member joins or leaves (its shards move and their accounts
- *       stop), and every {@code full-interval} as a backstop;</li>
+ *   <li>the whole {@code lookback} (two-phase holds may be pending 30 days), in chunks, newest
+ *       first, when the singleton starts, when a member joins or leaves (its shards move and
+ *       their accounts stop) and again {@code after-change} later (a rebalance stops accounts
+ *       some seconds after a join), and every {@code full-interval} as a backstop;</li>
  *   <li>after a start or membership change, for {@code after-change}, every pass also re-reads
  *       the rows due from {@code after-change} before it: the projection of a dead node restarts
  *       elsewhere and may write the legs held at the crash after the full read has passed them.</li>
@@ -112,13 +113,15 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
       timers.startTimerWithFixedDelay(new Pass(), settings.interval());
       timers.startTimerWithFixedDelay(new FullPass(), settings.fullInterval());
       timers.startTimerWithFixedDelay(new WakeTick(), WAKE_TICK);
-      return new HeldLegSweeper(ctx, rows, wake, settings, clock);
+      return new HeldLegSweeper(ctx, timers, rows, wake, settings, clock);
     }));
   }
 
   private static final Duration WAKE_TICK = Duration.ofMillis(100);
+  private static final String AFTER_CHANGE_TIMER = "after-change";
 
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final Rows rows;
   private final Consumer<String> wake;
   private final Settings settings;
@@ -140,10 +143,11 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
   private Instant pinnedFrom;
   private Instant pinnedUntil;
 
-  private HeldLegSweeper(ActorContext<Command> ctx, Rows rows, Consumer<String> wake, Settings settings,
-                         Clock clock) {
+  private HeldLegSweeper(ActorContext<Command> ctx, TimerScheduler<Command> timers, Rows rows,
+                         Consumer<String> wake, Settings settings, Clock clock) {
     super(ctx);
     this.ctx = ctx;
+    this.timers = timers;
     this.rows = rows;
     this.wake = wake;
     this.settings = settings;
@@ -162,6 +166,9 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
     pinnedFrom = now.minus(settings.afterChange());
     pinnedUntil = now.plus(settings.afterChange());
     startFull();
+    // And once more at its end: shards handed off to a joining member (rebalance) stop their
+    // accounts some seconds after the change, and a projection may be minutes late.
+    timers.startSingleTimer(AFTER_CHANGE_TIMER, new FullPass(), settings.afterChange());
   }
 
   @Override
