@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.typesafe.config.Config;
@@ -38,8 +39,8 @@ import org.junit.Test;
  * their names, the labels Kubernetes API discovery selects, the probe paths, the environment
  * variables application.conf reads, RBAC, rolling updates, disruption budget, shutdown time,
  * Cassandra's datacenter and replicas, the lease-majority overlay, transport security (Artery's
- * mutual TLS from cert-manager, Cassandra's logins) and the network policies. Renders them with
- * `kubectl kustomize` when kubectl is installed.
+ * mutual TLS from cert-manager, Cassandra's logins, TLS to Cassandra and between its nodes) and
+ * the network policies. Renders them with `kubectl kustomize` when kubectl is installed.
  */
 public class K8sManifestsTest {
   private static final Path K8S = Path.of(System.getProperty("ledger.test.k8s-dir", "../k8s"));
@@ -251,19 +252,150 @@ public class K8sManifestsTest {
       Path entrypoint = dir.resolve("docker-entrypoint.sh");
       Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
       entrypoint.toFile().setExecutable(true);
+      Map<String, String> env = Map.of(KEYSTORE_PASSWORD_VARIABLE, "0123abcdef");
       for (Map.Entry<String, String> yaml : spellings.entrySet()) {
         Files.writeString(dir.resolve("cassandra.yaml"), yaml.getKey());
-        assertEquals("entrypoint cassandra -f", runScript(script, dir).strip());
-        assertEquals(yaml.getValue(), Files.readString(dir.resolve("cassandra.yaml")));
+        assertEquals("entrypoint cassandra -f", runScript(script, dir, env).strip());
+        String patched = Files.readString(dir.resolve("cassandra.yaml"));
+        assertTrue(patched, patched.startsWith(yaml.getValue()));
+        assertFalse("the rest is the TLS settings", patched.substring(yaml.getValue().length()).contains("authenticator"));
       }
       Files.writeString(dir.resolve("cassandra.yaml"), "authenticator:\n  class_name: SomeOtherAuthenticator\n");
-      assertEquals("an authenticator it cannot switch stops the pod", "", runScript(script, dir).strip());
+      assertEquals("an authenticator it cannot switch stops the pod", "", runScript(script, dir, env).strip());
     } finally {
-      try (Stream<Path> files = Files.list(dir)) {
-        files.forEach(f -> f.toFile().delete());
-      }
-      Files.delete(dir);
+      deleteDirectory(dir);
     }
+  }
+
+  /**
+   * The start script replaces whatever client_encryption_options and server_encryption_options
+   * cassandra.yaml has (the 4.x and 5.0 files' spellings, either authenticator spelling, blocks
+   * in either order, the last one without a final newline) with TLS only on the CQL port and
+   * between nodes, from the keystore the StatefulSet mounts and the password of its Secret;
+   * everything else in the file stays; a second run changes nothing.
+   */
+  @Test
+  public void cassandraStartsWithTlsOnTheCqlAndStoragePorts() throws Exception {
+    Assume.assumeTrue("sh is not on the PATH", onPath("sh") && onPath("sed") && onPath("grep") && onPath("tail"));
+    JsonNode cassandra = resource(base, "StatefulSet", "cassandra").at("/spec/template/spec/containers/0");
+    String script = cassandra.at("/command/2").asText();
+    String stores = cassandraStoresMountPath(base);
+    List<String> authenticators = List.of(
+        "authenticator: AllowAllAuthenticator\n",
+        "authenticator:\n  class_name : org.apache.cassandra.auth.AllowAllAuthenticator\n");
+    List<String> encryption = List.of(
+        // 4.x: passwords set, server block first, a comment between the blocks
+        "server_encryption_options:\n  internode_encryption: none\n  keystore: conf/.keystore\n"
+            + "  keystore_password: cassandra\n  truststore: conf/.truststore\n  truststore_password: cassandra\n"
+            + "  # require_client_auth: false\n\n# enable or disable client/server encryption.\n"
+            + "client_encryption_options:\n  enabled: false\n  # optional: true\n  keystore: conf/.keystore\n"
+            + "  keystore_password: cassandra\n  require_client_auth: false\n\ninternode_compression: dc\n",
+        // 5.0: passwords commented out, indented and column-0 comments, a commented-out block after
+        "server_encryption_options:\n  # On outbound connections, determine which type of peers to securely connect to.\n"
+            + "  internode_encryption: none\n  # optional: true\n  legacy_ssl_storage_port_enabled: false\n"
+            + "  keystore: conf/.keystore\n  #keystore_password: cassandra\n  require_client_auth: false\n"
+            + "  truststore: conf/.truststore\n  #truststore_password: cassandra\n  require_endpoint_verification: false\n"
+            + "  # cipher_suites: [\n  #   TLS_RSA_WITH_AES_256_CBC_SHA\n  # ]\n\n# Configure client-to-server encryption.\n#\n"
+            + "client_encryption_options:\n  # Enable client-to-server encryption\n  enabled: false\n  keystore: conf/.keystore\n"
+            + "  #keystore_password: cassandra\n  require_client_auth: false\n  # store_type: JKS\n\n"
+            + "# Configure SSL for JMX\n#jmx_server_options:\n  # enabled: true\n"
+            + "internode_compression: dc\ntransparent_data_encryption_options:\n  enabled: false\n",
+        // client block first, flow style, the server block last and unterminated
+        "internode_compression: dc\nclient_encryption_options: {enabled: false, keystore: conf/.keystore}\n"
+            + "server_encryption_options:\n  internode_encryption: dc\n  keystore: conf/.keystore");
+    String password = "9f86d081884c7d659a2feaa0c55ad015";
+    Map<String, String> env = Map.of(KEYSTORE_PASSWORD_VARIABLE, password);
+    YAMLMapper strict = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+    Path dir = Files.createTempDirectory("cassandra-conf");
+    try {
+      Path entrypoint = dir.resolve("docker-entrypoint.sh");
+      Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
+      entrypoint.toFile().setExecutable(true);
+      Path conf = dir.resolve("cassandra.yaml");
+      for (String authenticator : authenticators) {
+        for (String options : encryption) {
+          Files.writeString(conf, authenticator + options);
+          assertEquals("entrypoint cassandra -f", runScript(script, dir, env).strip());
+          String patched = Files.readString(conf);
+          assertFalse(patched, patched.contains("conf/.keystore") || patched.contains("conf/.truststore"));
+          JsonNode yaml = strict.readTree(patched); // a key left twice fails here
+          assertEquals(patched, "PasswordAuthenticator", yaml.at("/authenticator").isTextual()
+              ? yaml.at("/authenticator").asText() : yaml.at("/authenticator/class_name").asText());
+          assertEquals("the rest of the file stays", "dc", yaml.at("/internode_compression").asText());
+          if (options.contains("transparent_data_encryption_options")) {
+            assertFalse(yaml.at("/transparent_data_encryption_options/enabled").asBoolean(true));
+          }
+          JsonNode client = yaml.path("client_encryption_options");
+          assertTrue(patched, client.path("enabled").asBoolean());
+          assertFalse("plain CQL refused", client.path("optional").asBoolean(true));
+          assertFalse("clients log in by password, not by certificate", client.path("require_client_auth").asBoolean(true));
+          JsonNode server = yaml.path("server_encryption_options");
+          assertEquals("all", server.path("internode_encryption").asText());
+          assertFalse("no plain link between nodes", server.path("optional").asBoolean(true));
+          assertFalse("no legacy SSL port 7001", server.path("legacy_ssl_storage_port_enabled").asBoolean(true));
+          assertTrue("nodes present certificates of the CA to each other", server.path("require_client_auth").asBoolean());
+          for (JsonNode options1 : List.of(client, server)) {
+            assertEquals(stores + "/keystore.p12", options1.path("keystore").asText());
+            assertEquals(stores + "/truststore.p12", options1.path("truststore").asText());
+            assertEquals(password, options1.path("keystore_password").asText());
+            assertEquals(password, options1.path("truststore_password").asText());
+            assertEquals("cert-manager's keystores.pkcs12", "PKCS12", options1.path("store_type").asText());
+          }
+          assertEquals(Set.of("enabled", "optional", "keystore", "keystore_password", "truststore",
+              "truststore_password", "store_type", "require_client_auth"), fieldNames(client));
+          assertEquals(Set.of("internode_encryption", "optional", "legacy_ssl_storage_port_enabled", "keystore",
+              "keystore_password", "truststore", "truststore_password", "store_type", "require_client_auth",
+              "require_endpoint_verification"), fieldNames(server));
+          assertEquals("entrypoint cassandra -f", runScript(script, dir, env).strip());
+          assertEquals("a second run changes nothing", patched, Files.readString(conf));
+        }
+      }
+    } finally {
+      deleteDirectory(dir);
+    }
+  }
+
+  /**
+   * The pod does not start when the TLS settings cannot be applied: no keystore password, one
+   * that is not a plain YAML scalar, or a spelling of an encryption options key the patch does
+   * not remove (it would be left next to the patch's own).
+   */
+  @Test
+  public void cassandraRefusesToStartWithoutItsTlsSettings() throws Exception {
+    Assume.assumeTrue("sh is not on the PATH", onPath("sh") && onPath("sed") && onPath("grep") && onPath("tail"));
+    String script = resource(base, "StatefulSet", "cassandra").at("/spec/template/spec/containers/0/command/2").asText();
+    String plain = "authenticator: AllowAllAuthenticator\nclient_encryption_options:\n  enabled: false\n"
+        + "server_encryption_options:\n  internode_encryption: none\n";
+    Path dir = Files.createTempDirectory("cassandra-conf");
+    try {
+      Path entrypoint = dir.resolve("docker-entrypoint.sh");
+      Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
+      entrypoint.toFile().setExecutable(true);
+      Path conf = dir.resolve("cassandra.yaml");
+      Files.writeString(conf, plain);
+      assertEquals("the sample starts with a password", "entrypoint cassandra -f",
+          runScript(script, dir, Map.of(KEYSTORE_PASSWORD_VARIABLE, "abc123")).strip());
+      for (String password : List.of("", "two words", "quote\"d", "x'y", "a#b", "line\nbreak")) {
+        Files.writeString(conf, plain);
+        assertEquals("password [" + password + "] stops the pod", "",
+            runScript(script, dir, Map.of(KEYSTORE_PASSWORD_VARIABLE, password)).strip());
+      }
+      Files.writeString(conf, plain);
+      assertEquals("no password stops the pod", "", runScript(script, dir, Map.of()).strip());
+      for (String key : List.of("\"client_encryption_options\"", "'server_encryption_options'")) {
+        Files.writeString(conf, "authenticator: AllowAllAuthenticator\n" + key + ":\n  enabled: false\n");
+        assertEquals(key + " left beside the patch stops the pod", "",
+            runScript(script, dir, Map.of(KEYSTORE_PASSWORD_VARIABLE, "abc123")).strip());
+      }
+    } finally {
+      deleteDirectory(dir);
+    }
+  }
+
+  /** The TLS links to Cassandra and between its nodes, as the base declares them. */
+  @Test
+  public void cassandraTlsUsesCertificatesOfItsOwnCa() throws Exception {
+    assertCassandraTls(base, listedNamespace(K8S.resolve("base")));
   }
 
   /**
@@ -394,6 +526,10 @@ public class K8sManifestsTest {
       assertNotNull(resource(rendered, "Certificate", "ledger-remoting"));
       assertNotNull(resource(rendered, "NetworkPolicy", "ledger"));
       assertNotNull(resource(rendered, "NetworkPolicy", "cassandra"));
+      assertCassandraTls(rendered, "ledger");
+      assertEquals("the start script the script tests run is the one rendered",
+          resource(base, "StatefulSet", "cassandra").at("/spec/template/spec/containers/0/command"),
+          resource(rendered, "StatefulSet", "cassandra").at("/spec/template/spec/containers/0/command"));
     }
     for (JsonNode doc : leased) {
       String kind = doc.path("kind").asText();
@@ -401,6 +537,186 @@ public class K8sManifestsTest {
         assertEquals(kind + " in namespace ledger", "ledger", doc.at("/metadata/namespace").asText());
       }
     }
+  }
+
+  private static final String KEYSTORE_PASSWORD_VARIABLE = "CASSANDRA_KEYSTORE_PASSWORD";
+
+  /**
+   * TLS on Cassandra's CQL and storage ports with a certificate from a CA of Cassandra's own, as
+   * {@code docs} (the base's files or a kustomize render in {@code namespace}) declare it:
+   * Cassandra's keystore, the ledger's truststore and the schema Job's CA file all come from that
+   * certificate's Secret, each pod mounting only the file it needs; the certificate names every
+   * contact point and every pod's full name; its keystore password is a Secret's.
+   */
+  private static void assertCassandraTls(List<JsonNode> docs, String namespace) throws Exception {
+    JsonNode statefulSet = resource(docs, "StatefulSet", "cassandra");
+    JsonNode cassandra = statefulSet.at("/spec/template/spec/containers/0");
+    String passwordSecret = environment(cassandra).get(KEYSTORE_PASSWORD_VARIABLE);
+    assertNotNull(KEYSTORE_PASSWORD_VARIABLE + " from a Secret", passwordSecret);
+    assertTrue(passwordSecret, passwordSecret.startsWith("secret:"));
+    String stores = cassandraStoresMountPath(docs);
+    JsonNode storesVolume = mountedVolume(statefulSet, stores);
+    assertTrue(mountOf(cassandra, stores).path("readOnly").asBoolean());
+    assertEquals("the stores, not the PEM key", Map.of("keystore.p12", "keystore.p12", "truststore.p12", "truststore.p12"),
+        items(storesVolume));
+    String secretName = storesVolume.at("/secret/secretName").asText();
+    assertFalse(secretName.isEmpty());
+
+    JsonNode certificate = certificateOfSecret(docs, secretName);
+    JsonNode pkcs12 = certificate.at("/spec/keystores/pkcs12");
+    assertTrue("keystore.p12 and truststore.p12", pkcs12.path("create").asBoolean());
+    assertEquals("readable by Java 17", "Modern2023", pkcs12.path("profile").asText());
+    assertFalse("no literal password", pkcs12.has("password"));
+    assertEquals("the keystore's password is the one the start script writes", passwordSecret,
+        "secret:" + pkcs12.at("/passwordSecretRef/name").asText() + "/" + pkcs12.at("/passwordSecretRef/key").asText());
+    assertTrue(texts(certificate.at("/spec/usages")).containsAll(Set.of("server auth", "client auth")));
+    assertEquals("RSA", certificate.at("/spec/privateKey/algorithm").asText());
+    assertTrue(certificate.at("/spec/renewBefore").isTextual());
+
+    // Cassandra's own CA: a root of its own that issues this certificate and no other.
+    assertEquals("Issuer", certificate.at("/spec/issuerRef/kind").asText());
+    String issuerName = certificate.at("/spec/issuerRef/name").asText();
+    JsonNode issuer = resource(docs, "Issuer", issuerName);
+    JsonNode ca = certificateOfSecret(docs, issuer.at("/spec/ca/secretName").asText());
+    assertTrue(ca.at("/spec/isCA").asBoolean());
+    assertTrue("the CA is a root", resource(docs, "Issuer", ca.at("/spec/issuerRef/name").asText()).at("/spec/selfSigned").isObject());
+    JsonNode remoting = resource(docs, "Certificate", "ledger-remoting");
+    assertFalse("not the CA that admits Akka cluster members", issuerName.equals(remoting.at("/spec/issuerRef/name").asText()));
+    assertFalse(ca.at("/spec/secretName").asText().equals(
+        resource(docs, "Issuer", remoting.at("/spec/issuerRef/name").asText()).at("/spec/ca/secretName").asText()));
+    for (JsonNode other : docs) {
+      if (other.path("kind").asText().equals("Certificate") && other != certificate) {
+        assertFalse(other.at("/metadata/name").asText() + " is issued by Cassandra's CA",
+            other.at("/spec/issuerRef/name").asText().equals(issuerName));
+      }
+    }
+
+    // The names: every contact point, and every pod's full name in the namespace.
+    JsonNode ledgerDeployment = resource(docs, "Deployment", "ledger");
+    JsonNode ledger = ledgerDeployment.at("/spec/template/spec/containers/0");
+    Config deployed = resolveApplicationConf(environment(ledger));
+    String service = statefulSet.at("/spec/serviceName").asText();
+    Set<String> hosts = new HashSet<>();
+    for (String contactPoint : CassandraConnection.contactPointStrings(deployed)) {
+      hosts.add(contactPoint.replaceAll(":\\d+$", ""));
+    }
+    assertEquals(statefulSet.at("/spec/replicas").asInt(), hosts.size());
+    for (int i = 0; i < statefulSet.at("/spec/replicas").asInt(); i++) {
+      hosts.add(statefulSet.at("/metadata/name").asText() + "-" + i + "." + service + "." + namespace + ".svc.cluster.local");
+    }
+    for (String host : hosts) {
+      assertTrue(host + " is a name of Cassandra's certificate", certificateNames(certificate, host));
+    }
+    assertFalse(certificateNames(certificate, "ledger-0.ledger"));
+
+    // The ledger: TLS on, Cassandra's CA in its truststore, names checked.
+    Config driver = CassandraConnection.driverConfig(deployed).getConfig("datastax-java-driver.advanced.ssl-engine-factory");
+    assertEquals("DefaultSslEngineFactory", driver.getString("class"));
+    assertTrue("the certificate names the contact points", driver.getBoolean("hostname-validation"));
+    String truststore = driver.getString("truststore-path");
+    String truststoreDir = truststore.substring(0, truststore.lastIndexOf('/'));
+    JsonNode truststoreVolume = mountedVolume(ledgerDeployment, truststoreDir);
+    assertTrue(mountOf(ledger, truststoreDir).path("readOnly").asBoolean());
+    assertEquals(secretName, truststoreVolume.at("/secret/secretName").asText());
+    assertEquals("the truststore only: Cassandra's key stays out of ledger pods",
+        Map.of("truststore.p12", truststore.substring(truststoreDir.length() + 1)), items(truststoreVolume));
+    assertEquals(passwordSecret, driver.getString("truststore-password"));
+
+    // The schema Job: cqlsh over TLS, checking Cassandra's certificate against the CA.
+    JsonNode jobSpec = resource(docs, "Job", "ledger-schema").at("/spec/template/spec");
+    JsonNode apply = jobSpec.at("/containers/0");
+    Map<String, String> jobEnv = environment(apply);
+    assertEquals("true", jobEnv.get("SSL_VALIDATE"));
+    String certfile = jobEnv.get("SSL_CERTFILE");
+    String certDir = certfile.substring(0, certfile.lastIndexOf('/'));
+    JsonNode caVolume = null;
+    for (JsonNode v : jobSpec.path("volumes")) {
+      caVolume = v.path("name").asText().equals(mountOf(apply, certDir).path("name").asText()) ? v : caVolume;
+    }
+    assertNotNull(caVolume);
+    assertEquals(secretName, caVolume.at("/secret/secretName").asText());
+    assertEquals("ca.crt only", Map.of("ca.crt", certfile.substring(certDir.length() + 1)), items(caVolume));
+    int calls = 0;
+    for (String line : apply.at("/command/2").asText().split("\n")) {
+      if (line.contains("cqlsh ")) {
+        calls++;
+        assertTrue("every cqlsh call uses TLS: " + line, line.contains("cqlsh --ssl "));
+      }
+    }
+    assertTrue(calls >= 3);
+  }
+
+  /** Where the Cassandra container mounts the volume with keystore.p12 (the start script's path). */
+  private static String cassandraStoresMountPath(List<JsonNode> docs) {
+    JsonNode statefulSet = resource(docs, "StatefulSet", "cassandra");
+    String script = statefulSet.at("/spec/template/spec/containers/0/command/2").asText();
+    Matcher tls = Pattern.compile("(?m)^tls=(\\S+)$").matcher(script);
+    assertTrue("the start script names the stores' folder", tls.find());
+    return tls.group(1);
+  }
+
+  private static JsonNode mountOf(JsonNode container, String mountPath) {
+    for (JsonNode m : container.path("volumeMounts")) {
+      if (m.path("mountPath").asText().equals(mountPath)) {
+        return m;
+      }
+    }
+    throw new AssertionError("nothing mounted at " + mountPath);
+  }
+
+  /** The Secret volume mounted at {@code mountPath} in the workload's first container. */
+  private static JsonNode mountedVolume(JsonNode workload, String mountPath) {
+    String name = mountOf(workload.at("/spec/template/spec/containers/0"), mountPath).path("name").asText();
+    for (JsonNode v : workload.at("/spec/template/spec/volumes")) {
+      if (v.path("name").asText().equals(name)) {
+        assertTrue(name + " is a Secret volume", v.has("secret"));
+        return v;
+      }
+    }
+    throw new AssertionError("no volume " + name);
+  }
+
+  /** A Secret volume's items, path to key; empty if it mounts the whole Secret. */
+  private static Map<String, String> items(JsonNode volume) {
+    Map<String, String> items = new HashMap<>();
+    volume.at("/secret/items").forEach(i -> items.put(i.path("path").asText(), i.path("key").asText()));
+    return items;
+  }
+
+  /** Whether one of the certificate's DNS names is the host, a wildcard standing for one label. */
+  private static boolean certificateNames(JsonNode certificate, String host) {
+    for (JsonNode dnsName : certificate.at("/spec/dnsNames")) {
+      String name = dnsName.asText();
+      int dot = host.indexOf('.');
+      if (name.equals(host) || name.startsWith("*.") && dot > 0 && host.substring(dot + 1).equals(name.substring(2))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Set<String> fieldNames(JsonNode node) {
+    Set<String> names = new HashSet<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  private static String listedNamespace(Path dir) throws IOException {
+    return YAML.readTree(dir.resolve("kustomization.yaml").toFile()).path("namespace").asText();
+  }
+
+  private static void deleteDirectory(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      files.forEach(f -> f.toFile().delete());
+    }
+    Files.delete(dir);
+  }
+
+  private static JsonNode certificateOfSecret(List<JsonNode> docs, String secretName) {
+    return docs.stream()
+        .filter(d -> d.path("kind").asText().equals("Certificate") && d.at("/spec/secretName").asText().equals(secretName))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no Certificate issues Secret " + secretName));
   }
 
   private static JsonNode certificateOfSecret(String secretName) {
@@ -460,9 +776,14 @@ public class K8sManifestsTest {
     return all;
   }
 
-  /** Runs a container's shell script with CASSANDRA_CONF and PATH at dir; its output, "" if it failed. */
-  private static String runScript(String script, Path dir) throws Exception {
+  /**
+   * Runs a container's shell script with CASSANDRA_CONF and PATH at dir and the given variables
+   * (no keystore password unless given); its output, "" if it failed.
+   */
+  private static String runScript(String script, Path dir, Map<String, String> env) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("sh", "-c", script).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().remove(KEYSTORE_PASSWORD_VARIABLE);
+    pb.environment().putAll(env);
     pb.environment().put("CASSANDRA_CONF", dir.toString());
     pb.environment().put("PATH", dir + File.pathSeparator + System.getenv("PATH"));
     Process p = pb.start();
