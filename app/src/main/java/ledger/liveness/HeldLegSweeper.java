@@ -119,6 +119,8 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
 
   private static final Duration WAKE_TICK = Duration.ofMillis(100);
   private static final String AFTER_CHANGE_TIMER = "after-change";
+  /** Failed reads of one chunk of a full read before it goes on without it. */
+  static final int CHUNK_ATTEMPTS = 5;
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
@@ -139,6 +141,7 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
   private Instant fullFrom;
   private Instant fullTo;
   private boolean fullAgain;
+  private int chunkFailures;
   /** After a membership change: passes re-read from here until {@code pinnedUntil}. */
   private Instant pinnedFrom;
   private Instant pinnedUntil;
@@ -239,9 +242,17 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
   private Behavior<Command> read(Read r) {
     reading = false;
     if (r.failure() != null) {
-      // Read again on the next pass or tick (a full read retries the same chunk).
+      // Read again on the next pass or tick: a full read retries the same chunk, a few times,
+      // then goes on to the older ones (e.g. a partition of too many tombstones must not keep
+      // every older hold from being read); the next full read tries it again.
       metrics.heldLegSweeps.labels(r.full() ? "full" : "pass", "failed").inc();
-      ctx.getLog().warn("reading pending legs failed: {}", r.failure().toString());
+      ctx.getLog().warn("reading pending legs due {} to {} failed: {}", r.from(), r.to(), r.failure().toString());
+      if (r.full() && ++chunkFailures >= CHUNK_ATTEMPTS) {
+        metrics.heldLegSweeps.labels("full", "chunk_skipped").inc();
+        ctx.getLog().warn("skipped the pending legs due {} to {} after {} failed reads; the next full read tries "
+            + "them again", r.from(), r.to(), CHUNK_ATTEMPTS);
+        return chunkDone(r);
+      }
       return this;
     }
     r.rows().forEach(row -> queue.add(row.accountId()));
@@ -251,6 +262,11 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
       readFullChunk(); // passes must not starve a full read
       return this;
     }
+    return chunkDone(r);
+  }
+
+  private Behavior<Command> chunkDone(Read r) {
+    chunkFailures = 0;
     if (r.from().isAfter(fullFrom)) {
       fullTo = r.from();
       readFullChunk();

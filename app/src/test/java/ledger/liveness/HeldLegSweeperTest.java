@@ -43,6 +43,8 @@ public class HeldLegSweeperTest {
     final List<PendingLegRow> stored = new CopyOnWriteArrayList<>();
     final List<Instant[]> reads = new CopyOnWriteArrayList<>();
     final AtomicInteger failures = new AtomicInteger();
+    /** Reads of the range ending here always fail (e.g. a partition of too many tombstones). */
+    volatile Instant brokenTo;
 
     void add(Instant due, String account) {
       stored.add(new PendingLegRow(due, account, "t-" + account + "-" + due.getEpochSecond(), "USD", 1, 0));
@@ -51,7 +53,7 @@ public class HeldLegSweeperTest {
     @Override
     public CompletionStage<List<PendingLegRow>> due(Instant from, Instant to) {
       reads.add(new Instant[] {from, to});
-      if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0 || to.equals(brokenTo)) {
         return CompletableFuture.failedFuture(new IllegalStateException("Cassandra unavailable"));
       }
       List<PendingLegRow> found = new ArrayList<>();
@@ -175,6 +177,19 @@ public class HeldLegSweeperTest {
     List<String> sorted = new ArrayList<>(woken);
     Collections.sort(sorted);
     assertEquals(60, sorted.stream().distinct().count());
+  }
+
+  @Test
+  public void aChunkThatKeepsFailingIsSkippedAndTheOlderOnesAreStillRead() throws Exception {
+    rows.add(NOW.minusSeconds(60), "in-the-broken-chunk");
+    rows.add(NOW.minus(Duration.ofDays(2)), "older");
+    rows.brokenTo = NOW;
+    start(settings(Duration.ofHours(1), 500));
+    awaitWoken(1);
+    assertEquals(List.of("older"), woken);
+    assertEquals("tried " + HeldLegSweeper.CHUNK_ATTEMPTS + " times", HeldLegSweeper.CHUNK_ATTEMPTS,
+        rows.reads.stream().filter(r -> r[1].equals(NOW)).count());
+    awaitFullReads(124);
   }
 
   @Test
