@@ -91,11 +91,18 @@ public final class TransferRoutes extends RouteSupport {
   // ---- tenants: another tenant's accounts and transfers are answered as if they did not exist ----
 
   /**
-   * A leg naming another tenant's account is refused before any entity hears of it, with the
-   * answer a missing account gets (422 account_not_found on the first such account); nothing is
-   * stored. A retry of an id whose stored transfer is another tenant's is 404 transfer_not_found.
+   * A tenant's transfer ids fall under its prefixes, as its account ids do: any other id is 403
+   * forbidden whether or not it exists, so that tenants never share an id and a create never
+   * tells one tenant which ids another used. A leg naming another tenant's account is refused
+   * before any entity hears of it, with the answer a missing account gets (422
+   * account_not_found on the first such account); nothing is stored. A retry of an id whose
+   * stored transfer is not the tenant's (an unlimited key made it) is 404 transfer_not_found.
    */
   private CompletionStage<TransferEntity.Reply> createAs(Caller caller, TransferParser.Parsed parsed) {
+    if (!caller.owns(parsed.id())) {
+      return CompletableFuture.completedFuture(new TransferEntity.Failed(ResultCode.FORBIDDEN,
+          "this key creates transfers whose id starts with one of its prefixes " + caller.prefixes()));
+    }
     Optional<String> foreign = parsed.request().postingsByAccount().keySet().stream()
         .filter(a -> !caller.owns(a)).findFirst();
     if (foreign.isPresent()) {

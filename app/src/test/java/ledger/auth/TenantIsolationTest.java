@@ -135,8 +135,17 @@ public class TenantIsolationTest {
     assertSameAsMissing("POST", "/transfers/{}/post", null, "tb-hold", "ta-none");
     assertSameAsMissing("POST", "/transfers/{}/void", null, "tb-hold", "ta-none");
     assertError(a.post("/transfers/tb-hold/post", "{\"amount\":1}"), 404, ResultCode.TRANSFER_NOT_FOUND);
-    // A create with B's transfer id and A's own accounts: as if retrying a transfer it cannot see.
-    assertError(a.post("/transfers", transfer("tb-t1", "ta-src", "ta-1", false)), 404, ResultCode.TRANSFER_NOT_FOUND);
+    // A create with an id outside A's prefixes: 403 whether or not the id exists (B's, or new).
+    assertError(a.post("/transfers", transfer("tb-t1", "ta-src", "ta-1", false)), 403, ResultCode.FORBIDDEN);
+    assertError(a.post("/transfers", transfer("tb-new", "ta-src", "ta-1", false)), 403, ResultCode.FORBIDDEN);
+    assertError(admin.get("/transfers/tb-new"), 404, ResultCode.TRANSFER_NOT_FOUND);
+    Response batch = a.post("/transfers/batch", "{\"transfers\":[" + transfer("tb-t1", "ta-src", "ta-1", false) + "]}");
+    assertEquals("forbidden", batch.json().get("results").get(0).get("error").get("code").asText());
+    // An id under A's prefix that an unlimited key used for others' accounts (refused, so stored
+    // and changing nothing): A's create with it answers as for a transfer it cannot see.
+    assertEquals(422, admin.post("/transfers", transfer("ta-by-admin", "tz-1", "tb-1", false)).status());
+    assertError(a.post("/transfers", transfer("ta-by-admin", "ta-src", "ta-1", false)), 404,
+        ResultCode.TRANSFER_NOT_FOUND);
     // Its own transfers it still sees and retries.
     assertEquals(200, a.get("/transfers/ta-t1").status());
     assertEquals(200, a.post("/transfers", transfer("ta-t1", "ta-src", "ta-1", false)).status());
