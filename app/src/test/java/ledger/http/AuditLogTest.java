@@ -15,11 +15,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
-import com.sun.net.httpserver.HttpServer;
 import com.typesafe.config.ConfigFactory;
-import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,17 +30,12 @@ import java.util.function.Consumer;
 import ledger.LedgerNode;
 import ledger.account.AccountEntity;
 import ledger.testing.Bodies;
+import ledger.testing.StandInIdp;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestKeys;
 import ledger.testing.TestNodes;
 import ledger.transfer.TransferEntity;
-import org.jose4j.jwk.JsonWebKeySet;
-import org.jose4j.jwk.RsaJsonWebKey;
-import org.jose4j.jwk.RsaJwkGenerator;
-import org.jose4j.jws.AlgorithmIdentifiers;
-import org.jose4j.jws.JsonWebSignature;
-import org.jose4j.jwt.JwtClaims;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -56,8 +48,6 @@ import org.slf4j.LoggerFactory;
  * for a read; and no value of a client's can add a field or a line.
  */
 public class AuditLogTest {
-  private static final String ISSUER = "https://idp.test/";
-  private static final String AUDIENCE = "ledger-api";
   private static final Queue<String> LINES = new ConcurrentLinkedQueue<>();
   private static final Logger AUDIT = (Logger) LoggerFactory.getLogger(Audit.LOGGER);
   private static final AppenderBase<ILoggingEvent> CAPTURE = new AppenderBase<>() {
@@ -67,8 +57,7 @@ public class AuditLogTest {
     }
   };
   private static Level levelBefore;
-  private static HttpServer idp;
-  private static RsaJsonWebKey signing;
+  private static StandInIdp idp;
   private static LedgerNode node;
   private static TestHttp http;
 
@@ -80,22 +69,9 @@ public class AuditLogTest {
     AUDIT.addAppender(CAPTURE);
     AUDIT.setLevel(Level.INFO);
     AUDIT.setAdditive(false); // this test reads the lines; the console stays at WARN
-    signing = RsaJwkGenerator.generateJwk(2048);
-    signing.setKeyId("k1");
-    byte[] jwks = new JsonWebKeySet(signing).toJson().getBytes(StandardCharsets.UTF_8);
-    idp = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    idp.createContext("/jwks", exchange -> {
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, jwks.length);
-      exchange.getResponseBody().write(jwks);
-      exchange.close();
-    });
-    idp.start();
-    node = LedgerNode.start(ConfigFactory.parseMap(Map.of(
-            "ledger.auth.jwt.jwks-url", "http://127.0.0.1:" + idp.getAddress().getPort() + "/jwks",
-            "ledger.auth.jwt.issuer", ISSUER,
-            "ledger.auth.jwt.audience", AUDIENCE))
-        .withFallback(TestNodes.inMemoryNode()), Duration.ofSeconds(30));
+    idp = StandInIdp.start();
+    node = LedgerNode.start(ConfigFactory.parseMap(idp.nodeConfig()).withFallback(TestNodes.inMemoryNode()),
+        Duration.ofSeconds(30));
     http = new TestHttp("http://127.0.0.1:" + node.httpAddress().getPort());
   }
 
@@ -103,7 +79,7 @@ public class AuditLogTest {
   public static void stop() {
     try {
       node.stop(Duration.ofSeconds(30));
-      idp.stop(0);
+      idp.close();
     } finally {
       AUDIT.detachAppender(CAPTURE);
       AUDIT.setLevel(levelBefore);
@@ -112,18 +88,10 @@ public class AuditLogTest {
   }
 
   private static String token(String subject, String scopes) throws Exception {
-    JwtClaims claims = new JwtClaims();
-    claims.setIssuer(ISSUER);
-    claims.setAudience(AUDIENCE);
-    claims.setSubject(subject);
-    claims.setExpirationTimeMinutesInTheFuture(5);
-    claims.setClaim("scope", scopes);
-    JsonWebSignature jws = new JsonWebSignature();
-    jws.setPayload(claims.toJson());
-    jws.setKey(signing.getPrivateKey());
-    jws.setKeyIdHeaderValue(signing.getKeyId());
-    jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.RSA_USING_SHA256);
-    return jws.getCompactSerialization();
+    return idp.token(c -> {
+      c.setSubject(subject);
+      c.setClaim("scope", scopes);
+    });
   }
 
   /** Sends a request with this X-Request-Id (and any other headers) and this Authorization (null: none). */

@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import ledger.query.QueryRows.PendingLegRow;
 import ledger.testing.MutableClock;
 import org.junit.After;
@@ -72,9 +74,14 @@ public class HeldLegSweeperTest {
   }
 
   private void awaitWoken(int count) throws InterruptedException {
+    await(() -> woken.size() >= count, () -> "woken " + woken + ", expected " + count);
+  }
+
+  /** Polls {@code done} for up to 10 s, failing with {@code what}. */
+  private static void await(BooleanSupplier done, Supplier<String> what) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (woken.size() < count) {
-      assertTrue("woken " + woken + ", expected " + count, System.nanoTime() < deadline);
+    while (!done.getAsBoolean()) {
+      assertTrue(what.get(), System.nanoTime() < deadline);
       Thread.sleep(20);
     }
   }
@@ -156,11 +163,7 @@ public class HeldLegSweeperTest {
   }
 
   private void awaitFullReads(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (fullReads().size() < count) {
-      assertTrue("full reads " + fullReads().size() + " of " + rows.reads.size(), System.nanoTime() < deadline);
-      Thread.sleep(20);
-    }
+    await(() -> fullReads().size() >= count, () -> "full reads " + fullReads().size() + " of " + rows.reads.size());
   }
 
   @Test
