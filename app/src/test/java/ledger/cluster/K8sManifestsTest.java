@@ -247,11 +247,8 @@ public class K8sManifestsTest {
             + "  class_name : org.apache.cassandra.auth.AllowAllAuthenticator\nauthorizer:\n  class_name: AllowAllAuthorizer\n",
         "# authenticator:\n#   class_name : org.apache.cassandra.auth.AllowAllAuthenticator\nauthenticator:\n"
             + "  class_name : PasswordAuthenticator\nauthorizer:\n  class_name: AllowAllAuthorizer\n");
-    Path dir = Files.createTempDirectory("cassandra-conf");
+    Path dir = confDirWithEntrypoint();
     try {
-      Path entrypoint = dir.resolve("docker-entrypoint.sh");
-      Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
-      entrypoint.toFile().setExecutable(true);
       Map<String, String> env = Map.of(KEYSTORE_PASSWORD_VARIABLE, "0123abcdef");
       for (Map.Entry<String, String> yaml : spellings.entrySet()) {
         Files.writeString(dir.resolve("cassandra.yaml"), yaml.getKey());
@@ -306,11 +303,8 @@ public class K8sManifestsTest {
     String password = "9f86d081884c7d659a2feaa0c55ad015";
     Map<String, String> env = Map.of(KEYSTORE_PASSWORD_VARIABLE, password);
     YAMLMapper strict = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
-    Path dir = Files.createTempDirectory("cassandra-conf");
+    Path dir = confDirWithEntrypoint();
     try {
-      Path entrypoint = dir.resolve("docker-entrypoint.sh");
-      Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
-      entrypoint.toFile().setExecutable(true);
       Path conf = dir.resolve("cassandra.yaml");
       for (String authenticator : authenticators) {
         for (String options : encryption) {
@@ -355,6 +349,15 @@ public class K8sManifestsTest {
     }
   }
 
+  /** A temporary config folder whose docker-entrypoint.sh only echoes its arguments. */
+  private static Path confDirWithEntrypoint() throws IOException {
+    Path dir = Files.createTempDirectory("cassandra-conf");
+    Path entrypoint = dir.resolve("docker-entrypoint.sh");
+    Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
+    entrypoint.toFile().setExecutable(true);
+    return dir;
+  }
+
   /**
    * The pod does not start when the TLS settings cannot be applied: no keystore password, one
    * that is not a plain YAML scalar, or a spelling of an encryption options key the patch does
@@ -366,11 +369,8 @@ public class K8sManifestsTest {
     String script = resource(base, "StatefulSet", "cassandra").at("/spec/template/spec/containers/0/command/2").asText();
     String plain = "authenticator: AllowAllAuthenticator\nclient_encryption_options:\n  enabled: false\n"
         + "server_encryption_options:\n  internode_encryption: none\n";
-    Path dir = Files.createTempDirectory("cassandra-conf");
+    Path dir = confDirWithEntrypoint();
     try {
-      Path entrypoint = dir.resolve("docker-entrypoint.sh");
-      Files.writeString(entrypoint, "#!/bin/sh\necho \"entrypoint $*\"\n");
-      entrypoint.toFile().setExecutable(true);
       Path conf = dir.resolve("cassandra.yaml");
       Files.writeString(conf, plain);
       assertEquals("the sample starts with a password", "entrypoint cassandra -f",
