@@ -54,11 +54,24 @@ public final class TestNodes {
     return inMemory.withFallback(singleNode(Map.of())).resolve();
   }
 
+  /** Ports handed out by this JVM: nodes started later bind them, so none is handed out twice. */
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port free now and never returned before by this JVM. The OS may give a just-closed port
+   * again, and a node process binds its ports only later: without the set, one node's HTTP port
+   * was once another's management port (ClusterRecoveryTest could not form its cluster).
+   */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        if (HANDED_OUT.add(socket.getLocalPort())) {
+          return socket.getLocalPort();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
+    throw new IllegalStateException("no port free and not handed out before, after 100 tries");
   }
 }
