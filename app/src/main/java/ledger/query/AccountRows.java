@@ -27,9 +27,11 @@ import ledger.query.QueryRows.PendingLegRow;
  * up to V is written.
  *
  * <p>Consecutive events of one account are written together ({@link #writeRun}): every row but
- * the listing in one unlogged batch, then one listing row and one totals row with the latest
- * values (cell by cell what the events one by one would leave), and no pending-leg row for a
- * leg held and released within the run. At most {@code RUN_EVENTS_MAX} events per batch.
+ * the listing in one unlogged batch, then one listing row with the latest values (cell by cell
+ * what the events one by one would leave); a transfer prepared and finished within the run is
+ * one {@code account_transfers} row written once, and a leg held and released within the run
+ * writes no pending-leg row. At most {@code RUN_EVENTS_MAX} events per batch. The listing row
+ * carries the counters that the recon engine sums per currency (S1).
  */
 public final class AccountRows {
   /** Events read from the journal at a time. */
@@ -118,8 +120,9 @@ public final class AccountRows {
      * a leg no longer pending; the recon engine skips such rows.)
      */
     private final Map<String, QueryStore.RowWrite> held = new LinkedHashMap<>();
+    /** Transfers prepared in this run, their {@code account_transfers} row not yet made. */
+    private final Map<String, PreparedTransfer> preparedHere = new LinkedHashMap<>();
     private final Map<String, Object> listing = new HashMap<>();
-    private QueryStore.RowWrite totals;
     private long version;
 
     Run(String id) {
@@ -134,7 +137,7 @@ public final class AccountRows {
         listing.put("min_balance", e.spec().minBalance());
         listing.put("max_balance", e.spec().maxBalance());
         listing.put("metadata", e.spec().metadata());
-        counters(v, e.spec().currency(), new Counters(0, 0, 0, 0));
+        counters(new Counters(0, 0, 0, 0));
         touched(v, e.at());
       } else if (event instanceof AccountEntity.Locked e) {
         status("locked", v, e.at());
@@ -170,11 +173,10 @@ public final class AccountRows {
 
     private void prepared(long v, AccountEntity.LegPrepared e) {
       PendingLeg leg = e.leg();
-      rows.add(store.accountTransfer(id, v, leg.transferId(), leg.debit(), leg.credit(), leg.preparedAt(),
-          leg.deadline()));
+      preparedHere.put(leg.transferId(), new PreparedTransfer(v, leg));
       held.put(leg.transferId(), store.pendingLeg(v, new PendingLegRow(leg.deadline(), id, leg.transferId(),
           leg.currency(), leg.debit(), leg.credit())));
-      counters(v, leg.currency(), e.after());
+      counters(e.after());
       touched(v, e.at());
     }
 
@@ -185,18 +187,23 @@ public final class AccountRows {
     private void finished(long v, String transferId, PendingLeg leg, Counters after, Instant at, String status,
                           Long partial) {
       if (leg != null) {
-        if (leg.preparedVersion() != null) {
-          rows.add(store.finishAccountTransfer(id, leg.preparedVersion(), transferId, v, status, partial, at));
+        QueryStore.Finish finish = new QueryStore.Finish(v, status, partial, at);
+        PreparedTransfer here = preparedHere.remove(transferId);
+        if (here != null) {
+          rows.add(store.accountTransfer(id, here.version(), transferId, here.leg().debit(), here.leg().credit(),
+              here.leg().preparedAt(), here.leg().deadline(), finish));
+        } else if (leg.preparedVersion() != null) {
+          rows.add(store.finishAccountTransfer(id, leg.preparedVersion(), transferId, finish));
         }
         if (held.remove(transferId) == null) {
           rows.add(store.deletePendingLeg(v, leg.deadline(), id, transferId));
         }
-        counters(v, leg.currency(), after);
+        counters(after);
       }
       touched(v, at);
     }
 
-    private void counters(long v, String currency, Counters after) {
+    private void counters(Counters after) {
       if (after == null) {
         return; // an event from before events carried counters
       }
@@ -204,16 +211,13 @@ public final class AccountRows {
       listing.put("credits_posted", after.creditsPosted());
       listing.put("debits_pending", after.debitsPending());
       listing.put("credits_pending", after.creditsPending());
-      totals = store.totals(id, v, currency, after.debitsPosted(), after.creditsPosted(), after.debitsPending(),
-          after.creditsPending());
     }
 
     List<QueryStore.RowWrite> rows() {
       List<QueryStore.RowWrite> all = new ArrayList<>(rows);
+      preparedHere.values().forEach(p -> all.add(store.accountTransfer(id, p.version(), p.leg().transferId(),
+          p.leg().debit(), p.leg().credit(), p.leg().preparedAt(), p.leg().deadline(), null)));
       all.addAll(held.values());
-      if (totals != null) {
-        all.add(totals);
-      }
       return all;
     }
 
@@ -221,6 +225,8 @@ public final class AccountRows {
       return store.listing(id, version, listing);
     }
   }
+
+  private record PreparedTransfer(long version, PendingLeg leg) {}
 
   /**
    * The statement entries of one account event, as written here; the recon engine compares the

@@ -5,7 +5,7 @@ import java.time.Duration;
 
 /** {@code ledger.query} and the projection switches, read once. */
 public record QuerySettings(boolean projectionEnabled, int tagCount, int pageSizeDefault, int pageSizeMax,
-                            long entriesPerBucket, int listingBuckets, int totalsBuckets, Duration minVersionWait,
+                            long entriesPerBucket, int listingBuckets, Duration minVersionWait,
                             Duration minVersionPoll, Duration minVersionPollMax, Duration minVersionCatchUpAfter,
                             long minVersionCatchUpVersionsMax, int minVersionCatchUpsMax, int readsPerRequestMax,
                             long rowsPerRequestMax, Duration requestTimeout, String keyspace) {
@@ -19,7 +19,6 @@ public record QuerySettings(boolean projectionEnabled, int tagCount, int pageSiz
         q.getInt("page-size-max"),
         q.getLong("entries-per-bucket"),
         q.getInt("listing-buckets"),
-        q.getInt("totals-buckets"),
         q.getDuration("min-version-wait"),
         q.getDuration("min-version-poll"),
         q.getDuration("min-version-poll-max"),
@@ -49,9 +48,5 @@ public record QuerySettings(boolean projectionEnabled, int tagCount, int pageSiz
 
   public int listingBucket(String accountId) {
     return Math.floorMod(accountId.hashCode(), listingBuckets);
-  }
-
-  public int totalsBucket(String accountId) {
-    return Math.floorMod(accountId.hashCode() * 31 + 7, totalsBuckets);
   }
 }

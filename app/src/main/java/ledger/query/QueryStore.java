@@ -40,7 +40,7 @@ public final class QueryStore {
   static final String SESSION_CONFIG = "akka.persistence.cassandra";
   /** Every table of the query side, for rebuild. */
   public static final List<String> TABLES =
-      List.of("account_entries", "account_transfers", "account_list", "pending_legs", "currency_accounts");
+      List.of("account_entries", "account_transfers", "account_list", "pending_legs");
 
   private final ActorSystem<?> system;
   private final QuerySettings settings;
@@ -136,23 +136,47 @@ public final class QueryStore {
         e.status(), e.debitsPosted(), e.creditsPosted(), e.debitsPending(), e.creditsPending(), e.at(), e.version());
   }
 
+  /** How a transfer ended on an account: the version and time of its post or void. */
+  public record Finish(long version, String status, Long postedAmount, Instant at) {}
+
+  /**
+   * An account's row of a transfer prepared at {@code version}: pending, or with {@code finish}
+   * (prepared and finished in one run) as it ends, in one write stamped with the finish's
+   * version. No null is written (a null cell would be a tombstone).
+   */
   public RowWrite accountTransfer(String accountId, long version, String transferId, long debit, long credit,
-                                  Instant preparedAt, Instant deadline) {
-    return stamped("INSERT INTO " + ks + ".account_transfers (account_id, bucket, prepared_version, transfer_id, "
-            + "debit, credit, status, prepared_at, deadline, updated_version, updated_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) USING TIMESTAMP ?",
+                                  Instant preparedAt, Instant deadline, Finish finish) {
+    String columns = "INSERT INTO " + ks + ".account_transfers (account_id, bucket, prepared_version, transfer_id, "
+        + "debit, credit, prepared_at, deadline, status, updated_version, updated_at";
+    if (finish == null) {
+      return stamped(columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) USING TIMESTAMP ?",
+          accountId, settings.versionBucket(version), version, transferId, debit, credit, preparedAt, deadline,
+          version, preparedAt, version);
+    }
+    if (finish.postedAmount() == null) {
+      return stamped(columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+          accountId, settings.versionBucket(version), version, transferId, debit, credit, preparedAt, deadline,
+          finish.status(), finish.version(), finish.at(), finish.version());
+    }
+    return stamped(columns + ", posted_amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
         accountId, settings.versionBucket(version), version, transferId, debit, credit, preparedAt, deadline,
-        version, preparedAt, version);
+        finish.status(), finish.version(), finish.at(), finish.postedAmount(), finish.version());
   }
 
-  public RowWrite finishAccountTransfer(String accountId, long preparedVersion, String transferId, long version,
-                                        String status, Long postedAmount, Instant at) {
-    return stamped("UPDATE " + ks + ".account_transfers USING TIMESTAMP ? SET status = ?, posted_amount = ?, "
-            + "updated_version = ?, updated_at = ? WHERE account_id = ? AND bucket = ? AND prepared_version = ? "
-            + "AND transfer_id = ?",
-        version, status, postedAmount, version, at, accountId, settings.versionBucket(preparedVersion),
-        preparedVersion, transferId);
+  /** The end of a transfer prepared in an earlier run: its row's status (no null written). */
+  public RowWrite finishAccountTransfer(String accountId, long preparedVersion, String transferId, Finish finish) {
+    String amount = finish.postedAmount() == null ? "" : "posted_amount = ?, ";
+    List<Object> values = new ArrayList<>(List.of(finish.version(), finish.status()));
+    if (finish.postedAmount() != null) {
+      values.add(finish.postedAmount());
+    }
+    values.addAll(List.of(finish.version(), finish.at(), accountId, settings.versionBucket(preparedVersion),
+        preparedVersion, transferId));
+    return stamped("UPDATE " + ks + ".account_transfers USING TIMESTAMP ? SET status = ?, " + amount
+        + "updated_version = ?, updated_at = ? WHERE account_id = ? AND bucket = ? AND prepared_version = ? "
+        + "AND transfer_id = ?", values.toArray());
   }
+
 
   public RowWrite pendingLeg(long version, PendingLegRow r) {
     return stamped("INSERT INTO " + ks + ".pending_legs (due_hour, due_at, account_id, transfer_id, currency, debit, "
@@ -163,14 +187,6 @@ public final class QueryStore {
   public RowWrite deletePendingLeg(long version, Instant dueAt, String accountId, String transferId) {
     return stamped("DELETE FROM " + ks + ".pending_legs USING TIMESTAMP ? WHERE due_hour = ? AND due_at = ? "
         + "AND account_id = ? AND transfer_id = ?", version, dueHour(dueAt), dueAt, accountId, transferId);
-  }
-
-  /** The account's latest counters in the per-currency totals (S1 inputs). */
-  public RowWrite totals(String accountId, long version, String currency, long dp, long cp, long dpe, long cpe) {
-    return stamped("UPDATE " + ks + ".currency_accounts USING TIMESTAMP ? SET debits_posted = ?, credits_posted = ?, "
-            + "debits_pending = ?, credits_pending = ?, version = ? WHERE currency = ? AND bucket = ? "
-            + "AND account_id = ?",
-        version, dp, cp, dpe, cpe, version, currency, settings.totalsBucket(accountId), accountId);
   }
 
   /** The listing row's columns set by events up to {@code version} (the version column among them). */
@@ -410,33 +426,37 @@ public final class QueryStore {
         .toList());
   }
 
-  /** S1 inputs: per currency, the sums of every account's latest counters. */
+  /**
+   * S1 inputs: per currency, the sums of every account's latest counters, read from the listing
+   * rows (which carry them; a row without a currency is an account whose creation is not yet
+   * projected).
+   */
   public CompletionStage<List<Totals>> totals() {
-    return select("SELECT DISTINCT currency, bucket FROM " + ks + ".currency_accounts").thenCompose(parts -> {
-      List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
-      for (Row p : parts) {
-        reads.add(select("SELECT currency, debits_posted, credits_posted, debits_pending, credits_pending FROM " + ks
-            + ".currency_accounts WHERE currency = ? AND bucket = ?", p.getString("currency"), p.getInt("bucket"))
-            .toCompletableFuture());
-      }
-      return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(d -> {
-        Map<String, BigInteger[]> sums = new HashMap<>();
-        Map<String, Long> counts = new HashMap<>();
-        for (CompletableFuture<List<Row>> read : reads) {
-          for (Row r : read.join()) {
-            BigInteger[] s = sums.computeIfAbsent(r.getString("currency"),
-                c -> new BigInteger[] {BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO});
-            for (int i = 0; i < 4; i++) {
-              s[i] = s[i].add(BigInteger.valueOf(r.getLong(i + 1)));
-            }
-            counts.merge(r.getString("currency"), 1L, Long::sum);
+    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+    for (int b = 0; b < settings.listingBuckets(); b++) {
+      reads.add(select("SELECT currency, debits_posted, credits_posted, debits_pending, credits_pending FROM " + ks
+          + ".account_list WHERE bucket = ?", b).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(d -> {
+      Map<String, BigInteger[]> sums = new HashMap<>();
+      Map<String, Long> counts = new HashMap<>();
+      for (CompletableFuture<List<Row>> read : reads) {
+        for (Row r : read.join()) {
+          if (r.isNull("currency")) {
+            continue;
           }
+          BigInteger[] s = sums.computeIfAbsent(r.getString("currency"),
+              c -> new BigInteger[] {BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO});
+          for (int i = 0; i < 4; i++) {
+            s[i] = s[i].add(BigInteger.valueOf(r.getLong(i + 1)));
+          }
+          counts.merge(r.getString("currency"), 1L, Long::sum);
         }
-        return sums.entrySet().stream().sorted(Map.Entry.comparingByKey())
-            .map(e -> new Totals(e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3],
-                counts.get(e.getKey())))
-            .toList();
-      });
+      }
+      return sums.entrySet().stream().sorted(Map.Entry.comparingByKey())
+          .map(e -> new Totals(e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3],
+              counts.get(e.getKey())))
+          .toList();
     });
   }
 

@@ -1,6 +1,7 @@
 package ledger.query;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -330,6 +331,21 @@ public class AccountProjectionHandlerTest {
         .get(10, TimeUnit.SECONDS).stream().filter(p -> p.accountId().equals(a) || p.accountId().equals(b))
         .map(p -> p.accountId() + ":" + p.transferId()).sorted().toList();
     assertEquals(List.of(a + ":t3", b + ":t3"), pending);
+  }
+
+  @Test
+  public void transferRowWritesCarryNoNullSoLeaveNoTombstone() {
+    QueryStore.Finish posted = new QueryStore.Finish(4, "posted", null, T);
+    QueryStore.Finish partial = new QueryStore.Finish(4, "posted", 7L, T);
+    for (QueryStore.RowWrite w : List.of(
+        store.accountTransfer("nn", 3, "t", 10, 0, T, T.plusSeconds(3), null),
+        store.accountTransfer("nn", 3, "t", 10, 0, T, T.plusSeconds(3), posted),
+        store.accountTransfer("nn", 3, "t", 10, 0, T, T.plusSeconds(3), partial),
+        store.finishAccountTransfer("nn", 3, "t", posted),
+        store.finishAccountTransfer("nn", 3, "t", partial))) {
+      assertFalse(w.cql(), w.values().contains(null));
+      assertEquals(w.cql(), w.cql().chars().filter(c -> c == '?').count(), w.values().size());
+    }
   }
 
   @Test

@@ -28,7 +28,7 @@ public final class ProjectionWatch {
   private static final Pattern P99 = Pattern.compile(
       "ledger_projection_lag_seconds\\{tag=\"[^\"]+\",quantile=\"0.99\",} ([0-9.eE+-]+)");
   private static final List<String> TABLES =
-      List.of("account_entries", "account_transfers", "account_list", "currency_accounts", "pending_legs");
+      List.of("account_entries", "account_transfers", "account_list", "pending_legs");
 
   private final LedgerClient client;
   private final String url;
@@ -142,6 +142,6 @@ public final class ProjectionWatch {
   }
 
   private static String shortName(String table) {
-    return table.replace("account_", "").replace("currency_accounts", "totals");
+    return table.replace("account_", "");
   }
 }
