@@ -59,7 +59,7 @@ public final class LedgerNode {
       }
       if (!remember) {
         ClusterSharding sharding = ClusterSharding.get(system);
-        HeldLegSweeper.init(system, store::pendingLegsDue,
+        HeldLegSweeper.init(system, HeldLegSweeper.Rows.of(store, AccountProjections.NAME),
             id -> sharding.entityRefFor(AccountEntity.TYPE_KEY, id).tell(new AccountEntity.CheckPending()),
             HeldLegSweeper.Settings.fromConfig(full));
       }

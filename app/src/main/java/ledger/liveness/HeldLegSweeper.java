@@ -16,14 +16,17 @@ import akka.cluster.typed.Subscribe;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import ledger.core.CborSerializable;
 import ledger.metrics.Metrics;
 import ledger.query.QueryRows.PendingLegRow;
+import ledger.query.QueryStore;
 
 /**
  * Restarts the accounts that hold pending legs, so that accounts need not be remembered
@@ -36,10 +39,19 @@ import ledger.query.QueryRows.PendingLegRow;
  * <ul>
  *   <li>every {@code interval}, the rows that became due since its last read, less
  *       {@code lag-allowance} (a row the projection writes late is read on a later pass);</li>
- *   <li>the whole {@code lookback} (two-phase holds may be pending 30 days), in chunks, newest
- *       first, when the singleton starts, when a member joins or leaves (its shards move and
- *       their accounts stop) and again {@code after-change} later (a rebalance stops accounts
- *       some seconds after a join), and every {@code full-interval} as a backstop;</li>
+ *   <li>a full read, in chunks, newest first, when the singleton starts, when a member joins or
+ *       leaves (its shards move and their accounts stop) and again {@code after-change} later
+ *       (a rebalance stops accounts some seconds after a join), and every {@code full-interval}
+ *       as a backstop. The first full read, and one every {@code complete-interval}, reads the
+ *       whole {@code lookback} (two-phase holds may be pending 30 days). The others read only
+ *       from a floor up, and read again by key the rows below it that the last read found
+ *       (carried rows): released legs leave tombstones, and a full read must not go through
+ *       every tombstone of the lookback each time. The floor is the time up to which every
+ *       account projection had saved its offset when the last full read began, less
+ *       {@code after-change}: a row written after that read began comes from an event the
+ *       projection had not yet reached, and a leg's due time is after its event, so the row is
+ *       due above the floor. A read that skipped a chunk, a projection without an offset, or
+ *       more than {@code carried-max} carried rows make the next full read complete;</li>
  *   <li>after a start or membership change, for {@code after-change}, every pass also re-reads
  *       the rows due from {@code after-change} before it: the projection of a dead node restarts
  *       elsewhere and may write the legs held at the crash after the full read has passed them.</li>
@@ -68,26 +80,57 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
   private record Read(boolean full, Instant from, Instant to, List<PendingLegRow> rows, Throwable failure)
       implements Command {}
 
-  /** The rows due in [from, to): QueryStore::pendingLegsDue. */
+  private record FloorRead(Instant start, Optional<Instant> projectedTo, Throwable failure) implements Command {}
+
+  private record CarriedRead(List<PendingLegRow> live, Throwable failure) implements Command {}
+
+  /** Where the pending-leg rows come from (QueryStore). */
   public interface Rows {
+    /** The rows due in [from, to). */
     CompletionStage<List<PendingLegRow>> due(Instant from, Instant to);
+
+    /** Of these rows, the ones still stored, each read by its key. */
+    CompletionStage<List<PendingLegRow>> stillStored(List<PendingLegRow> rows);
+
+    /** The time up to which every account projection has saved its offset; empty if one has none. */
+    CompletionStage<Optional<Instant>> projectedTo();
+
+    static Rows of(QueryStore store, String projectionName) {
+      return new Rows() {
+        @Override
+        public CompletionStage<List<PendingLegRow>> due(Instant from, Instant to) {
+          return store.pendingLegsDue(from, to);
+        }
+
+        @Override
+        public CompletionStage<List<PendingLegRow>> stillStored(List<PendingLegRow> rows) {
+          return store.pendingLegsStored(rows);
+        }
+
+        @Override
+        public CompletionStage<Optional<Instant>> projectedTo() {
+          return store.projectedTo(projectionName);
+        }
+      };
+    }
   }
 
   public record Settings(Duration interval, Duration lagAllowance, Duration fullInterval, Duration afterChange,
-                         Duration lookback, Duration chunk, int wakeRate, int queueMax) {
+                         Duration completeInterval, Duration lookback, Duration chunk, int wakeRate, int queueMax,
+                         int carriedMax) {
     public Settings {
       if (interval.isNegative() || interval.isZero() || chunk.isZero() || chunk.isNegative() || wakeRate < 10
-          || queueMax < 1) {
+          || queueMax < 1 || carriedMax < 0) {
         throw new IllegalArgumentException("ledger.liveness.sweeper: interval and chunk must be positive, "
-            + "wake-rate at least 10, queue-max at least 1");
+            + "wake-rate at least 10, queue-max at least 1, carried-max not negative");
       }
     }
 
     public static Settings fromConfig(com.typesafe.config.Config root) {
       var c = root.getConfig("ledger.liveness.sweeper");
       return new Settings(c.getDuration("interval"), c.getDuration("lag-allowance"), c.getDuration("full-interval"),
-          c.getDuration("after-change"), c.getDuration("lookback"), c.getDuration("chunk"), c.getInt("wake-rate"),
-          c.getInt("queue-max"));
+          c.getDuration("after-change"), c.getDuration("complete-interval"), c.getDuration("lookback"),
+          c.getDuration("chunk"), c.getInt("wake-rate"), c.getInt("queue-max"), c.getInt("carried-max"));
     }
   }
 
@@ -140,8 +183,21 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
    */
   private Instant fullFrom;
   private Instant fullTo;
+  private boolean fullStarting;
   private boolean fullAgain;
   private int chunkFailures;
+  /** Below the floor only the carried rows can be live (null: read the whole lookback). */
+  private Instant floor;
+  private final LinkedHashSet<PendingLegRow> carried = new LinkedHashSet<>();
+  /** The full read in progress: its start, whether it reads the whole lookback, the floor it sets. */
+  private Instant fullStart;
+  private boolean fullComplete;
+  private Instant nextFloor;
+  /** No chunk of the full read in progress was skipped. */
+  private boolean fullClean;
+  /** Live rows the full read in progress found below {@code nextFloor}. */
+  private final List<PendingLegRow> foundBelow = new ArrayList<>();
+  private Instant lastComplete;
   /** After a membership change: passes re-read from here until {@code pinnedUntil}. */
   private Instant pinnedFrom;
   private Instant pinnedUntil;
@@ -188,17 +244,44 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
         })
         .onMessage(WakeTick.class, t -> wakeSome())
         .onMessage(Read.class, this::read)
+        .onMessage(FloorRead.class, this::floorRead)
+        .onMessage(CarriedRead.class, this::carriedRead)
         .build();
   }
 
+  /** A full read begins with the projections' progress, which gives the floor it will set. */
   private void startFull() {
-    if (fullTo != null) {
+    if (fullTo != null || fullStarting) {
       fullAgain = true; // the running one may have passed the rows this change concerns
       return;
     }
-    Instant now = clock.instant();
-    fullFrom = now.minus(settings.lookback());
-    fullTo = now;
+    fullStarting = true;
+    Instant start = clock.instant();
+    ctx.pipeToSelf(rows.projectedTo(), (t, e) -> new FloorRead(start, t, e));
+  }
+
+  private Behavior<Command> floorRead(FloorRead r) {
+    fullStarting = false;
+    if (r.failure() != null) {
+      ctx.getLog().warn("reading the projections' offsets failed: {}; this full read reads the whole lookback",
+          r.failure().toString());
+    }
+    Instant start = r.start();
+    nextFloor = r.failure() == null ? r.projectedTo().map(t -> earlier(t, start).minus(settings.afterChange()))
+        .orElse(null) : null;
+    fullComplete = floor == null || lastComplete == null
+        || !start.isBefore(lastComplete.plus(settings.completeInterval()));
+    fullStart = start;
+    fullFrom = fullComplete ? start.minus(settings.lookback()) : floor;
+    fullTo = start;
+    fullClean = true;
+    foundBelow.clear();
+    readFullChunk();
+    return this;
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
   }
 
   private Behavior<Command> pass() {
@@ -251,11 +334,15 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
         metrics.heldLegSweeps.labels("full", "chunk_skipped").inc();
         ctx.getLog().warn("skipped the pending legs due {} to {} after {} failed reads; the next full read tries "
             + "them again", r.from(), r.to(), CHUNK_ATTEMPTS);
+        fullClean = false;
         return chunkDone(r);
       }
       return this;
     }
     r.rows().forEach(row -> queue.add(row.accountId()));
+    if (r.full() && nextFloor != null) {
+      r.rows().stream().filter(row -> row.dueAt().isBefore(nextFloor)).forEach(foundBelow::add);
+    }
     if (!r.full()) {
       readTo = r.to();
       metrics.heldLegSweeps.labels("pass", "ok").inc();
@@ -270,13 +357,57 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
     if (r.from().isAfter(fullFrom)) {
       fullTo = r.from();
       readFullChunk();
-    } else {
-      metrics.heldLegSweeps.labels("full", "ok").inc();
-      fullTo = null;
-      if (fullAgain) {
-        fullAgain = false;
-        startFull();
+      return this;
+    }
+    if (fullComplete || carried.isEmpty()) {
+      return fullDone(List.of());
+    }
+    // The rows below the floor that the last read found: read again by key, not by range.
+    reading = true;
+    ctx.pipeToSelf(rows.stillStored(List.copyOf(carried)), CarriedRead::new);
+    return this;
+  }
+
+  private Behavior<Command> carriedRead(CarriedRead r) {
+    reading = false;
+    if (r.failure() != null) {
+      ctx.getLog().warn("reading {} carried pending legs failed: {}; the next full read reads the whole lookback",
+          carried.size(), r.failure().toString());
+      fullClean = false;
+      // Their accounts are woken all the same: they may hold the legs.
+      carried.forEach(row -> queue.add(row.accountId()));
+      return fullDone(List.of());
+    }
+    r.live().forEach(row -> queue.add(row.accountId()));
+    return fullDone(r.live());
+  }
+
+  /** The full read is over: the floor and the carried rows for the next one. */
+  private Behavior<Command> fullDone(List<PendingLegRow> carriedLive) {
+    metrics.heldLegSweeps.labels(fullComplete ? "complete" : "full", fullClean ? "ok" : "partial").inc();
+    if (fullComplete && fullClean) {
+      lastComplete = fullStart;
+    }
+    Instant oldest = fullStart.minus(settings.lookback());
+    LinkedHashSet<PendingLegRow> next = new LinkedHashSet<>();
+    carriedLive.stream().filter(row -> !row.dueAt().isBefore(oldest)).forEach(next::add);
+    next.addAll(foundBelow);
+    foundBelow.clear();
+    carried.clear();
+    if (!fullClean || nextFloor == null || next.size() > settings.carriedMax()) {
+      if (next.size() > settings.carriedMax()) {
+        ctx.getLog().warn("{} pending legs below the floor, more than carried-max {}: the next full read reads the "
+            + "whole lookback", next.size(), settings.carriedMax());
       }
+      floor = null;
+    } else {
+      floor = nextFloor;
+      carried.addAll(next);
+    }
+    fullTo = null;
+    if (fullAgain) {
+      fullAgain = false;
+      startFull();
     }
     return this;
   }

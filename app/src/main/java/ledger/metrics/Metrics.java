@@ -38,7 +38,9 @@ public final class Metrics implements Extension {
       "Accounts holding pending legs sent a check by the sweeper (it starts them if they are not running)")
       .register(registry);
   public final Counter heldLegSweeps = Counter.build("ledger_held_leg_sweeps_total",
-      "Reads of the pending legs by the sweeper, by kind (pass: the newly due; full: the whole lookback) and result")
+      "Reads of the pending legs by the sweeper, by kind (pass: the newly due; full: from the floor; complete: the "
+          + "whole lookback) and result (ok; failed; chunk_skipped; partial: a full read that skipped a chunk or "
+          + "could not read its carried rows)")
       .labelNames("kind", "result").register(registry);
   public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
       "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -424,6 +425,61 @@ public final class QueryStore {
         .map(r -> new PendingLegRow(r.getInstant("due_at"), r.getString("account_id"), r.getString("transfer_id"),
             r.getString("currency"), r.getLong("debit"), r.getLong("credit")))
         .toList());
+  }
+
+  /** Of these pending-leg rows, the ones still stored, each read by its key, 64 at a time. */
+  public CompletionStage<List<PendingLegRow>> pendingLegsStored(List<PendingLegRow> legs) {
+    return pendingLegsStored(legs, 0, new ArrayList<>());
+  }
+
+  private CompletionStage<List<PendingLegRow>> pendingLegsStored(List<PendingLegRow> legs, int from,
+                                                                 List<PendingLegRow> live) {
+    if (from >= legs.size()) {
+      return CompletableFuture.completedFuture(live);
+    }
+    List<PendingLegRow> part = legs.subList(from, Math.min(legs.size(), from + 64));
+    List<CompletableFuture<Boolean>> reads = new ArrayList<>();
+    for (PendingLegRow l : part) {
+      reads.add(select("SELECT transfer_id FROM " + ks + ".pending_legs WHERE due_hour = ? AND due_at = ? "
+          + "AND account_id = ? AND transfer_id = ?", dueHour(l.dueAt()), l.dueAt(), l.accountId(), l.transferId())
+          .thenApply(rows -> !rows.isEmpty()).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenCompose(d -> {
+      for (int i = 0; i < part.size(); i++) {
+        if (reads.get(i).join()) {
+          live.add(part.get(i));
+        }
+      }
+      return pendingLegsStored(legs, from + part.size(), live);
+    });
+  }
+
+  /**
+   * The time up to which every tag of the projection {@code name} has saved its offset (the
+   * oldest of their events-by-tag offsets); empty while a tag has saved none. The offset table
+   * holds one row per projection and tag, so it is read whole.
+   */
+  public CompletionStage<Optional<Instant>> projectedTo(String name) {
+    return select("SELECT projection_name, projection_key, offset, manifest FROM " + ks + ".offset_store")
+        .thenApply(rows -> {
+          Map<String, Instant> byTag = new HashMap<>();
+          for (Row r : rows) {
+            if (name.equals(r.getString("projection_name")) && "TBU".equals(r.getString("manifest"))) {
+              byTag.put(r.getString("projection_key"), uuidTime(UUID.fromString(r.getString("offset"))));
+            }
+          }
+          if (byTag.size() < settings.tagCount()) {
+            return Optional.empty();
+          }
+          return byTag.values().stream().min(Instant::compareTo);
+        });
+  }
+
+  /** The time of a version-1 (time-based) UUID: 100 ns units since 1582-10-15. */
+  static Instant uuidTime(UUID u) {
+    long sinceUnixEpoch = u.timestamp() - 0x01B21DD213814000L;
+    return Instant.ofEpochSecond(Math.floorDiv(sinceUnixEpoch, 10_000_000L),
+        Math.floorMod(sinceUnixEpoch, 10_000_000L) * 100);
   }
 
   /**

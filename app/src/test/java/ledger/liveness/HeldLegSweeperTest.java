@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,8 +24,9 @@ import org.junit.Test;
 
 /**
  * The held-leg sweeper restarts accounts holding legs from the pending_legs rows (S6 without
- * remembered accounts): the full read covers the whole lookback without a gap, a pass finds a
- * row the projection wrote late, a member change reads everything again, wakes are rate-bound,
+ * remembered accounts): the first full read covers the whole lookback without a gap, a pass
+ * finds a row the projection wrote late, a member change reads again (from the floor, with the
+ * rows below it read by key, once the projections' progress is known), wakes are rate-bound,
  * and a failed read is read again.
  */
 public class HeldLegSweeperTest {
@@ -47,6 +49,10 @@ public class HeldLegSweeperTest {
     final AtomicInteger failures = new AtomicInteger();
     /** Reads of the range ending here always fail (e.g. a partition of too many tombstones). */
     volatile Instant brokenTo;
+    /** Where the projections are; empty: a tag has no offset yet. */
+    volatile Optional<Instant> projectedTo = Optional.empty();
+    /** Every read of rows by key. */
+    final List<List<PendingLegRow>> byKey = new CopyOnWriteArrayList<>();
 
     void add(Instant due, String account) {
       stored.add(new PendingLegRow(due, account, "t-" + account + "-" + due.getEpochSecond(), "USD", 1, 0));
@@ -62,11 +68,26 @@ public class HeldLegSweeperTest {
       stored.stream().filter(r -> !r.dueAt().isBefore(from) && r.dueAt().isBefore(to)).forEach(found::add);
       return CompletableFuture.completedFuture(found);
     }
+
+    @Override
+    public CompletionStage<List<PendingLegRow>> stillStored(List<PendingLegRow> rows) {
+      byKey.add(rows);
+      return CompletableFuture.completedFuture(rows.stream().filter(stored::contains).toList());
+    }
+
+    @Override
+    public CompletionStage<Optional<Instant>> projectedTo() {
+      return CompletableFuture.completedFuture(projectedTo);
+    }
+
+    void remove(String account) {
+      stored.removeIf(r -> r.accountId().equals(account));
+    }
   }
 
   private HeldLegSweeper.Settings settings(Duration interval, int wakeRate) {
     return new HeldLegSweeper.Settings(interval, Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofMinutes(2),
-        Duration.ofDays(31), Duration.ofHours(6), wakeRate, 1000);
+        Duration.ofHours(6), Duration.ofDays(31), Duration.ofHours(6), wakeRate, 1000, 100);
   }
 
   private ActorRef<HeldLegSweeper.Command> start(HeldLegSweeper.Settings settings) {
@@ -160,6 +181,58 @@ public class HeldLegSweeperTest {
     clock.set(NOW.plus(Duration.ofMinutes(13)).plusSeconds(1));
     Thread.sleep(500);
     assertEquals(List.of("held-at-crash"), woken.stream().distinct().toList());
+  }
+
+  @Test
+  public void laterFullReadsReadFromTheFloorAndTheRowsBelowItByKey() throws Exception {
+    rows.projectedTo = Optional.of(NOW.minusSeconds(30));
+    rows.add(NOW.minus(Duration.ofDays(3)), "stuck");            // overdue and still held
+    rows.add(NOW.minus(Duration.ofDays(1)), "released-later");
+    rows.add(NOW.minusSeconds(60), "recent");                     // above the floor: read again by range
+    ActorRef<HeldLegSweeper.Command> sweeper = start(settings(Duration.ofHours(1), 500));
+    awaitFullReads(124);
+    awaitWoken(3);
+    rows.remove("released-later");
+    rows.remove("recent");
+    int readsBefore = rows.reads.size();
+    woken.clear();
+    Instant change = NOW.plus(Duration.ofMinutes(10));
+    rows.projectedTo = Optional.of(change.minusSeconds(20));
+    // Written after the first read began, due above its floor, more than lag-allowance late.
+    rows.add(NOW.plusSeconds(30), "late-row");
+    clock.set(change);
+    sweeper.tell(HeldLegSweeper.membersChanged());
+    await(() -> rows.byKey.size() >= 1, () -> "reads by key " + rows.byKey);
+    awaitWoken(2);
+    Instant floor = NOW.minusSeconds(30).minus(Duration.ofMinutes(2));
+    List<Instant[]> since = rows.reads.subList(readsBefore, rows.reads.size());
+    assertEquals("one chunk, from the floor", 1, since.size());
+    assertEquals(floor, since.get(0)[0]);
+    assertEquals(change, since.get(0)[1]);
+    assertEquals("the rows found below the floor, by key (newest first)", List.of("released-later", "stuck"),
+        rows.byKey.get(0).stream().map(PendingLegRow::accountId).toList());
+    assertEquals(List.of("late-row", "stuck"), woken.stream().distinct().sorted().toList());
+    // Past complete-interval the whole lookback is read again.
+    Instant later = NOW.plus(Duration.ofHours(7));
+    clock.set(later);
+    sweeper.tell(HeldLegSweeper.membersChanged());
+    await(() -> rows.reads.stream().anyMatch(r -> r[0].equals(later.minus(Duration.ofDays(31)))),
+        () -> "no complete read after complete-interval");
+  }
+
+  @Test
+  public void aFullReadThatSkippedAChunkMakesTheNextOneComplete() throws Exception {
+    rows.projectedTo = Optional.of(NOW.minusSeconds(30));
+    rows.add(NOW.minus(Duration.ofDays(2)), "older");
+    rows.brokenTo = NOW;
+    ActorRef<HeldLegSweeper.Command> sweeper = start(settings(Duration.ofHours(1), 500));
+    awaitFullReads(124);
+    rows.brokenTo = null;
+    Instant change = NOW.plus(Duration.ofMinutes(10));
+    clock.set(change);
+    sweeper.tell(HeldLegSweeper.membersChanged());
+    await(() -> rows.reads.stream().anyMatch(r -> r[0].equals(change.minus(Duration.ofDays(31)))),
+        () -> "the read after a skipped chunk did not cover the lookback");
   }
 
   private void awaitFullReads(int count) throws InterruptedException {

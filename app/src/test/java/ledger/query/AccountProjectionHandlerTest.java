@@ -16,12 +16,14 @@ import akka.projection.testkit.javadsl.TestProjection;
 import akka.projection.testkit.javadsl.TestSourceProvider;
 import akka.stream.javadsl.Source;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.uuid.Uuids;
 import com.typesafe.config.Config;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -346,6 +348,35 @@ public class AccountProjectionHandlerTest {
       assertFalse(w.cql(), w.values().contains(null));
       assertEquals(w.cql(), w.cql().chars().filter(c -> c == '?').count(), w.values().size());
     }
+  }
+
+  @Test
+  public void theSweeperReadsWhereTheProjectionsAreAndPendingLegsByKey() throws Exception {
+    String name = "sweeper-test-" + ids.incrementAndGet();
+    int tags = QuerySettings.fromConfig(config).tagCount();
+    for (int tag = 0; tag < tags; tag++) {
+      if (tag > 0) {
+        assertEquals("a tag without an offset: unknown", Optional.empty(),
+            store.projectedTo(name).toCompletableFuture().get(10, TimeUnit.SECONDS));
+      }
+      Instant at = T.plusSeconds(60 - tag); // the last tag is the furthest behind
+      store.execute(List.of(new QueryStore.RowWrite("INSERT INTO " + KEYSPACE + ".offset_store (projection_name, "
+          + "partition, projection_key, offset, manifest) VALUES (?, ?, ?, ?, 'TBU')",
+          List.of(name, tag % 5, "account-" + tag, Uuids.startOf(at.toEpochMilli()).toString()))))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    assertEquals(Optional.of(T.plusSeconds(60 - tags + 1)),
+        store.projectedTo(name).toCompletableFuture().get(10, TimeUnit.SECONDS));
+
+    String a = "by-key-" + ids.incrementAndGet();
+    QueryRows.PendingLegRow held = new QueryRows.PendingLegRow(T.plusSeconds(5), a, "t-held", "USD", 1, 0);
+    QueryRows.PendingLegRow released = new QueryRows.PendingLegRow(T.plusSeconds(6), a, "t-released", "USD", 1, 0);
+    store.execute(List.of(store.pendingLeg(1, held), store.pendingLeg(1, released))).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    store.execute(List.of(store.deletePendingLeg(2, released.dueAt(), a, "t-released"))).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(List.of(held), store.pendingLegsStored(List.of(held, released)).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS));
   }
 
   @Test
