@@ -29,7 +29,6 @@ import ledger.account.AccountEntity.Refused;
 import ledger.account.AccountEntity.Reply;
 import ledger.core.ResultCode;
 import ledger.testing.TestKits;
-import ledger.transfer.Posting;
 import org.junit.BeforeClass;
 import org.junit.ClassRule;
 import org.junit.Test;
@@ -86,8 +85,8 @@ public class GroupCommitTest {
 
   private ActorRef<Command> account(String id, AccountSpec spec, AccountEntity.Settings settings) {
     ActorRef<Command> ref = testKit.spawn(AccountEntity.create(id, settings,
-        new AccountEntity.Environment(t -> testKit.<ledger.transfer.TransferEntity.Command>createTestProbe().ref(),
-            null, Clock.systemUTC())));
+        new AccountEntity.Environment(ledger.transfer.TransferEntity.coordinators(
+            t -> testKit.<ledger.transfer.TransferEntity.Command>createTestProbe().ref()), null, Clock.systemUTC())));
     TestProbe<Reply> replies = testKit.createTestProbe();
     ref.tell(new AccountEntity.Create(spec, replies.ref()));
     assertTrue(((Accepted) replies.receiveMessage()).created());
