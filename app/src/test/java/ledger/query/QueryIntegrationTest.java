@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,17 +20,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import ledger.LedgerNode;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
 import ledger.testing.CassandraReads;
+import ledger.testing.OwnNode;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestNodes;
-import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.FixMethodOrder;
 import org.junit.Test;
 import org.junit.runners.MethodSorters;
@@ -54,7 +52,8 @@ public class QueryIntegrationTest {
   private static final int HTTP_PORT = TestNodes.freePort();
   private static final int REMOTING_PORT = TestNodes.freePort();
 
-  private static LedgerNode node;
+  @ClassRule
+  public static final OwnNode node = new OwnNode(QueryIntegrationTest::config);
   private static TestHttp http;
   /** The accounts the workload and the min_version step made, their versions, and their answers. */
   private static List<String> ids;
@@ -70,18 +69,9 @@ public class QueryIntegrationTest {
   }
 
   @BeforeClass
-  public static void start() {
+  public static void connect() {
     System.out.println("QueryIntegrationTest seed=" + SEED);
-    CassandraSchema.apply(config());
-    node = LedgerNode.start(config(), Duration.ofSeconds(60));
-    http = new TestHttp("http://127.0.0.1:" + HTTP_PORT);
-  }
-
-  @AfterClass
-  public static void stop() {
-    if (node != null) {
-      node.stop(Duration.ofSeconds(60));
-    }
+    http = node.http();
   }
 
   @Test
@@ -129,10 +119,7 @@ public class QueryIntegrationTest {
 
   @Test
   public void step8_aRebuildGivesBackIdenticalAnswers() {
-    node.stop(Duration.ofSeconds(60));
-    node = null; // stopped: not stopped again should the start below fail
-    QueryRebuild.run(config());
-    node = LedgerNode.start(config(), Duration.ofSeconds(60));
+    node.restart(() -> QueryRebuild.run(config()));
     assertEquals("the query tables are empty after a rebuild", 404,
         http.get("/accounts/" + ids.get(0) + "/entries").status());
     for (String id : ids) {

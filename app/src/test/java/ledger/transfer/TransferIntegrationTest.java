@@ -19,14 +19,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import ledger.LedgerNode;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
+import ledger.testing.OwnNode;
 import ledger.testing.TestCassandra;
 import ledger.testing.TestHttp;
 import ledger.testing.TestNodes;
-import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.FixMethodOrder;
 import org.junit.Test;
 import org.junit.runners.MethodSorters;
@@ -50,8 +49,9 @@ public class TransferIntegrationTest {
   private static final int HTTP_PORT = TestNodes.freePort();
   private static final int REMOTING_PORT = TestNodes.freePort();
 
-  private static LedgerNode node;
-  private static volatile TestHttp http;
+  @ClassRule
+  public static final OwnNode node = new OwnNode(TransferIntegrationTest::config);
+  private static TestHttp http;
   /** What the clients asked (id -> {debit, credit, amount}) and the last status each saw. */
   private static final Map<String, long[]> requests = new ConcurrentHashMap<>();
   private static final Map<String, Integer> acknowledged = new ConcurrentHashMap<>();
@@ -69,18 +69,9 @@ public class TransferIntegrationTest {
   }
 
   @BeforeClass
-  public static void start() {
+  public static void connect() {
     System.out.println("TransferIntegrationTest seed=" + SEED);
-    CassandraSchema.apply(config());
-    node = LedgerNode.start(config(), Duration.ofSeconds(60));
-    http = new TestHttp("http://127.0.0.1:" + HTTP_PORT);
-  }
-
-  @AfterClass
-  public static void stop() {
-    if (node != null) {
-      node.stop(Duration.ofSeconds(60));
-    }
+    http = node.http();
   }
 
   @Test
@@ -112,9 +103,7 @@ public class TransferIntegrationTest {
     while (done.get() < CLIENTS * TRANSFERS_PER_CLIENT / 2) {
       Thread.sleep(20);
     }
-    node.stop(Duration.ofSeconds(60)); // clients see refused connections and keep retrying
-    node = null; // stopped: not stopped again should the start below fail
-    node = LedgerNode.start(config(), Duration.ofSeconds(60));
+    node.restart(() -> { }); // clients see refused connections and keep retrying
     for (Future<?> f : running) {
       f.get(5, TimeUnit.MINUTES);
     }
