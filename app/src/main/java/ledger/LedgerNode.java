@@ -107,15 +107,15 @@ public final class LedgerNode {
     Clock clock = Clock.systemUTC();
     AccountEntity.Settings accountSettings = AccountEntity.Settings.fromConfig(config);
     TransferEntity.Settings transferSettings = TransferEntity.Settings.fromConfig(config);
-    Function<String, RecipientRef<TransferEntity.Command>> transfers =
-        id -> sharding.entityRefFor(TransferEntity.TYPE_KEY, id);
+    AccountEntity.Coordinators coordinators =
+        TransferEntity.coordinators(id -> sharding.entityRefFor(TransferEntity.TYPE_KEY, id));
     Function<String, RecipientRef<AccountEntity.Command>> accounts =
         id -> sharding.entityRefFor(AccountEntity.TYPE_KEY, id);
     Metrics metrics = Metrics.get(system);
     AccountEntity.PersistObserver persistLatency = nanos -> metrics.journalPersist.observe(nanos / 1e9);
     sharding.init(Entity.of(AccountEntity.TYPE_KEY,
             ctx -> AccountEntity.create(ctx.getEntityId(), accountSettings,
-                new AccountEntity.Environment(transfers, ctx.getShard(), clock, persistLatency)))
+                new AccountEntity.Environment(coordinators, ctx.getShard(), clock, persistLatency)))
         // Accounts passivate themselves (idle, no pending leg), never by sharding's strategy.
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)
             .withNoPassivationStrategy()));

@@ -3,7 +3,6 @@ package ledger.account;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.SupervisorStrategy;
-import akka.actor.typed.RecipientRef;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
@@ -33,8 +32,6 @@ import ledger.account.Account.Status;
 import ledger.core.CborSerializable;
 import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
-import ledger.transfer.Posting;
-import ledger.transfer.TransferEntity;
 
 /**
  * One sharded, event-sourced entity per account. Every refusal is a reply and persists
@@ -125,7 +122,7 @@ public final class AccountEntity
 
   public record LegAck(String accountId, String transferId) implements CborSerializable {}
 
-  /** The coordinator's answer to {@link ledger.transfer.TransferEntity.Resolve}. */
+  /** The coordinator's answer to {@link Coordinators#resolve}. */
   public record Resolution(String transferId, Outcome outcome, Long partialAmount, Instant recheckAt)
       implements Command {
     public enum Outcome { POST, VOID, WAIT }
@@ -252,13 +249,21 @@ public final class AccountEntity
    * What an account needs from the cluster: the coordinators of transfers (to resolve legs
    * left undecided) and its shard (to passivate). The shard is null outside sharding.
    */
-  public record Environment(Function<String, RecipientRef<TransferEntity.Command>> transfers,
-                            ActorRef<ClusterSharding.ShardCommand> shard, Clock clock,
+  public record Environment(Coordinators coordinators, ActorRef<ClusterSharding.ShardCommand> shard, Clock clock,
                             PersistObserver persistObserver) {
-    public Environment(Function<String, RecipientRef<TransferEntity.Command>> transfers,
-                       ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {
-      this(transfers, shard, clock, PersistObserver.NONE);
+    public Environment(Coordinators coordinators, ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {
+      this(coordinators, shard, clock, PersistObserver.NONE);
     }
+  }
+
+  /**
+   * Asks the coordinator of {@code transferId} to decide a leg this account holds undecided
+   * (presumed abort); it answers {@code account} with a {@link Resolution}. The coordinator
+   * implements it (TransferEntity.coordinators), so that an account does not know its type.
+   */
+  @FunctionalInterface
+  public interface Coordinators {
+    void resolve(String transferId, String accountId, ActorRef<Command> account);
   }
 
   /** Told how long each persist took, from the call to its acknowledgement (journal write latency). */
@@ -634,8 +639,7 @@ public final class AccountEntity
     for (PendingLeg leg : account.pending().values()) {
       Instant due = nextCheck.getOrDefault(leg.transferId(), leg.preparedAt().plus(settings.presumedAbortAfter()));
       if (!at.isBefore(due)) {
-        env.transfers().apply(leg.transferId())
-            .tell(new TransferEntity.Resolve(leg.transferId(), accountId, ctx.getSelf()));
+        env.coordinators().resolve(leg.transferId(), accountId, ctx.getSelf());
         nextCheck.put(leg.transferId(), at.plus(settings.presumedAbortAfter()));
       }
     }

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.List;
 import ledger.core.CborSerializable;
 import ledger.money.Money;
-import ledger.transfer.Posting;
 
 /**
  * What one transfer holds on one account between Prepare and Post/Void: the sums of its

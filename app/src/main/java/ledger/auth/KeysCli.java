@@ -73,6 +73,9 @@ public final class KeysCli {
     }
   }
 
+  // Its own few lines of parsing, not the tools' CommandLine: that lives in ledger-tools, which
+  // the node must not depend on, and it has neither a many-valued option (--accounts) nor
+  // commands, nor the exit code 2 of options gone wrong.
   static CreateOptions parseCreate(List<String> args, Instant now) {
     Set<Scope> scopes = null;
     List<String> prefixes = new ArrayList<>();

@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.function.Function;
 import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Resolution;
+import ledger.account.Posting;
 import ledger.core.CborSerializable;
 import ledger.core.ResultCode;
 import ledger.metrics.Metrics;
@@ -169,6 +170,12 @@ public final class TransferEntity
    */
   public record Environment(Function<String, RecipientRef<AccountEntity.Command>> accounts,
                             ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {}
+
+  /** How accounts reach their coordinators: a {@link Resolve} to the transfer's entity. */
+  public static AccountEntity.Coordinators coordinators(Function<String, RecipientRef<Command>> transfers) {
+    return (transferId, accountId, account) -> transfers.apply(transferId)
+        .tell(new Resolve(transferId, accountId, account));
+  }
 
   public static Behavior<Command> create(String transferId, Settings settings, Environment env) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TransferEntity(transferId, settings, env, ctx, timers)));

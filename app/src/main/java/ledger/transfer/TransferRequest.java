@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import ledger.account.Posting;
 import ledger.core.CborSerializable;
 import ledger.core.ResultCode;
 

@@ -47,7 +47,12 @@ public class AccountEntityTest {
   public void setUp() {
     transfers = testKit.createTestProbe();
     kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create("alice", SETTINGS, new AccountEntity.Environment(id -> transfers.ref(), null, CLOCK)));
+        AccountEntity.create("alice", SETTINGS, new AccountEntity.Environment(coordinators(), null, CLOCK)));
+  }
+
+  /** Coordinators that are the probe {@code transfers}. */
+  private AccountEntity.Coordinators coordinators() {
+    return ledger.transfer.TransferEntity.coordinators(id -> transfers.ref());
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> create(AccountSpec spec) {
@@ -91,7 +96,7 @@ public class AccountEntityTest {
         kit.<Reply>runCommand(replyTo -> new AccountEntity.Close("jwt:closer", replyTo)).event());
     assertEquals("who asked is in the journal, not in the account", kit.getState(), kit.restart().state());
     kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create("bob", SETTINGS, new AccountEntity.Environment(id -> transfers.ref(), null, CLOCK)));
+        AccountEntity.create("bob", SETTINGS, new AccountEntity.Environment(coordinators(), null, CLOCK)));
     assertNull("a command without a caller (an older node) records none",
         ((AccountEntity.Created) create(USD).event()).requestedBy());
   }
@@ -313,7 +318,7 @@ public class AccountEntityTest {
   public void anEntityOfAnAccountThatDoesNotExistAnswersAndPassivatesAtOnce() {
     TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
     ActorRef<Command> ghost = testKit.spawn(AccountEntity.create("ghost", SETTINGS,
-        new AccountEntity.Environment(id -> transfers.ref(), shard.ref(), CLOCK)));
+        new AccountEntity.Environment(coordinators(), shard.ref(), CLOCK)));
     TestProbe<Reply> replies = testKit.createTestProbe();
     TestProbe<AccountEntity.PrepareReply> prepared = testKit.createTestProbe();
     for (Command c : List.<Command>of(new AccountEntity.Get(replies.ref()), new AccountEntity.Lock(replies.ref()),
@@ -322,7 +327,7 @@ public class AccountEntityTest {
       assertEquals(ResultCode.ACCOUNT_NOT_FOUND, ((Refusal) replies.receiveMessage()).code());
       assertEquals(new ClusterSharding.Passivate<>(ghost), shard.receiveMessage());
     }
-    ghost.tell(new AccountEntity.Prepare("t1", List.of(new ledger.transfer.Posting(ledger.transfer.Posting.Side.CREDIT,
+    ghost.tell(new AccountEntity.Prepare("t1", List.of(new Posting(Posting.Side.CREDIT,
         5, "USD")), CLOCK.instant().plusSeconds(3), false, prepared.ref()));
     assertEquals(new AccountEntity.Refused("ghost", "t1", ResultCode.ACCOUNT_NOT_FOUND), prepared.receiveMessage());
     assertEquals(new ClusterSharding.Passivate<>(ghost), shard.receiveMessage());

@@ -32,7 +32,6 @@ import ledger.account.AccountEntity.State;
 import ledger.core.ResultCode;
 import ledger.testing.MutableClock;
 import ledger.testing.TestKits;
-import ledger.transfer.Posting;
 import ledger.transfer.TransferEntity;
 import org.junit.Before;
 import org.junit.ClassRule;
@@ -70,7 +69,8 @@ public class AccountTransferProtocolTest {
     // A fresh id per test: the in-memory snapshot store outlives each kit.
     id = "acct-" + SEQ.incrementAndGet();
     kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create(id, SETTINGS, new AccountEntity.Environment(t -> transfers.ref(), null, clock)));
+        AccountEntity.create(id, SETTINGS,
+            new AccountEntity.Environment(TransferEntity.coordinators(t -> transfers.ref()), null, clock)));
   }
 
   // ---- helpers ---------------------------------------------------------------------------
@@ -223,7 +223,7 @@ public class AccountTransferProtocolTest {
   public void aLegPastThePendingCapIsRefusedTooManyPendingUntilOneIsReleased() {
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(id,
         new AccountEntity.Settings(3, 8, BOUND, CHECK, Duration.ofMinutes(10), 32, 16 * 1024, 2),
-        new AccountEntity.Environment(t -> transfers.ref(), null, clock)));
+        new AccountEntity.Environment(TransferEntity.coordinators(t -> transfers.ref()), null, clock)));
     open(null, 100L);
     assertHeld(prepare("t1", credit(10)), "t1", 0, 10);
     assertHeld(prepare("t2", debit(10)), "t2", 10, 0);

@@ -29,7 +29,6 @@ import ledger.account.AccountEntity.Refused;
 import ledger.account.AccountEntity.Reply;
 import ledger.core.ResultCode;
 import ledger.testing.TestKits;
-import ledger.transfer.Posting;
 import org.junit.BeforeClass;
 import org.junit.ClassRule;
 import org.junit.Test;
@@ -86,24 +85,27 @@ public class GroupCommitTest {
 
   private ActorRef<Command> account(String id, AccountSpec spec, AccountEntity.Settings settings) {
     ActorRef<Command> ref = testKit.spawn(AccountEntity.create(id, settings,
-        new AccountEntity.Environment(t -> testKit.<ledger.transfer.TransferEntity.Command>createTestProbe().ref(),
-            null, Clock.systemUTC())));
+        new AccountEntity.Environment(ledger.transfer.TransferEntity.coordinators(
+            t -> testKit.<ledger.transfer.TransferEntity.Command>createTestProbe().ref()), null, Clock.systemUTC())));
     TestProbe<Reply> replies = testKit.createTestProbe();
     ref.tell(new AccountEntity.Create(spec, replies.ref()));
     assertTrue(((Accepted) replies.receiveMessage()).created());
     return ref;
   }
 
-  /** The next write of this account waits until the returned latch is released. */
-  private static CountDownLatch holdNextWrite(String id) {
+  /**
+   * Holds the account's next write: sends {@code first}, whose write it is, waits until that
+   * write is held, runs {@code whileHeld} (commands sent now must wait for the write), then
+   * releases the write.
+   */
+  private static void whileAWriteIsHeld(String id, ActorRef<Command> account, Command first, Runnable whileHeld) {
     CountDownLatch release = new CountDownLatch(1);
     held.put("Account|" + id, new CountDownLatch(1));
     holds.put("Account|" + id, release);
-    return release;
-  }
-
-  private static void awaitHeld(String id) {
+    account.tell(first);
     await(held.get("Account|" + id));
+    whileHeld.run();
+    release.countDown();
   }
 
   private static AccountEntity.Prepare credit(String transferId, long amount, TestProbe<PrepareReply> replyTo) {
@@ -121,16 +123,14 @@ public class GroupCommitTest {
     ActorRef<Command> account = account(id, new AccountSpec("USD", 0L, null, Map.of()), AccountEntityTest.SETTINGS);
     TestProbe<PrepareReply> prepared = testKit.createTestProbe();
     TestProbe<Reply> reads = testKit.createTestProbe();
-    CountDownLatch release = holdNextWrite(id);
 
-    account.tell(credit("t0", 10, prepared));
-    awaitHeld(id);
-    for (int i = 1; i <= 9; i++) {
-      account.tell(credit("t" + i, 10, prepared));
-    }
-    account.tell(new AccountEntity.Get(reads.ref()));
-    prepared.expectNoMessage(Duration.ofMillis(300));
-    release.countDown();
+    whileAWriteIsHeld(id, account, credit("t0", 10, prepared), () -> {
+      for (int i = 1; i <= 9; i++) {
+        account.tell(credit("t" + i, 10, prepared));
+      }
+      account.tell(new AccountEntity.Get(reads.ref()));
+      prepared.expectNoMessage(Duration.ofMillis(300));
+    });
 
     for (int i = 0; i <= 9; i++) {
       assertEquals(new Prepared(id, "t" + i), prepared.receiveMessage());
@@ -153,14 +153,12 @@ public class GroupCommitTest {
         Duration.ofMinutes(10), 3, 16 * 1024, 2000);
     ActorRef<Command> account = account(id, new AccountSpec("USD", 0L, null, Map.of()), three);
     TestProbe<PrepareReply> prepared = testKit.createTestProbe();
-    CountDownLatch release = holdNextWrite(id);
 
-    account.tell(credit("t0", 1, prepared));
-    awaitHeld(id);
-    for (int i = 1; i <= 7; i++) {
-      account.tell(credit("t" + i, 1, prepared));
-    }
-    release.countDown();
+    whileAWriteIsHeld(id, account, credit("t0", 1, prepared), () -> {
+      for (int i = 1; i <= 7; i++) {
+        account.tell(credit("t" + i, 1, prepared));
+      }
+    });
     for (int i = 0; i <= 7; i++) {
       assertEquals(new Prepared(id, "t" + i), prepared.receiveMessage());
     }
@@ -172,15 +170,13 @@ public class GroupCommitTest {
     String id = "failing";
     ActorRef<Command> account = account(id, new AccountSpec("USD", 0L, 100L, Map.of()), AccountEntityTest.SETTINGS);
     TestProbe<PrepareReply> replies = testKit.createTestProbe();
-    CountDownLatch release = holdNextWrite(id);
 
-    account.tell(credit("first", 60, replies));
-    awaitHeld(id);
-    account.tell(credit("fits", 30, replies));      // 90 <= 100, joins the next group
-    account.tell(credit("refused", 30, replies));   // 120 > 100 only because of "fits"
-    account.tell(credit("also", 5, replies));       // 95: a second event, so the group is written as one
-    failGroup.put("Account|" + id, new AtomicBoolean(true));
-    release.countDown();
+    whileAWriteIsHeld(id, account, credit("first", 60, replies), () -> {
+      account.tell(credit("fits", 30, replies));      // 90 <= 100, joins the next group
+      account.tell(credit("refused", 30, replies));   // 120 > 100 only because of "fits"
+      account.tell(credit("also", 5, replies));       // 95: a second event, so the group is written as one
+      failGroup.put("Account|" + id, new AtomicBoolean(true));
+    });
 
     assertEquals(new Prepared(id, "first"), replies.receiveMessage());
     replies.expectNoMessage(Duration.ofSeconds(1)); // the group failed: no answer, refusal included

@@ -32,8 +32,8 @@ public class SecondWriterTest {
 
   private ActorRef<Command> incarnation() {
     return testKit.spawn(AccountEntity.create("twice", AccountEntityTest.SETTINGS,
-        new AccountEntity.Environment(id -> testKit.<ledger.transfer.TransferEntity.Command>createTestProbe().ref(),
-            null, Clock.systemUTC())));
+        new AccountEntity.Environment(ledger.transfer.TransferEntity.coordinators(
+            id -> testKit.<ledger.transfer.TransferEntity.Command>createTestProbe().ref()), null, Clock.systemUTC())));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package ledger.http;
 
+import static ledger.testing.ApiAssert.assertAnswer;
 import static ledger.testing.ApiAssert.assertError;
 import static ledger.testing.ApiAssert.json;
 import static ledger.testing.Bodies.fields;
@@ -8,7 +9,6 @@ import static ledger.testing.Bodies.multi;
 import static ledger.testing.Bodies.oneLeg;
 import static ledger.testing.Bodies.raw;
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,19 +36,12 @@ public class TransferCreateTest extends TransferTestSupport {
     assertEquals(id, t.get("id").asText());
     assertEquals(json("[" + leg(op, alice, 500) + "]"), t.get("legs"));
     assertTrue(t.get("legs").get(0).get("amount").isIntegralNumber());
-    assertEquals("posted", t.get("status").asText());
-    assertTrue(t.get("rejection").isNull());
-    assertFalse(t.get("pending").asBoolean());
-    assertTrue(t.get("timeout_seconds").isNull());
-    assertTrue(t.get("expires_at").isNull());
-    assertTrue(t.get("posted_amount").isNull());
+    assertPostedOnePhase(t);
     assertEquals(json("{\"a\":\"1\",\"b\":\"2\"}"), t.get("metadata"));
 
     awaitCounters(op, 500, 0, 0, 0);
     awaitCounters(alice, 0, 500, 0, 0);
-    Response got = http.get("/transfers/" + id);
-    assertEquals(200, got.status());
-    assertEquals(t, got.json());
+    assertStored(id, t);
   }
 
   @Test
@@ -57,17 +50,10 @@ public class TransferCreateTest extends TransferTestSupport {
     String a = funded(1000);
     String b = funded(500);
     String id = newId("t");
-    Response r = transfer(multi(id, "", leg(a, b, 300), leg(b, op, 100), leg(op, a, 50)));
-    assertEquals(r.body(), 201, r.status());
-    JsonNode t = r.json();
+    JsonNode t = created(multi(id, "", leg(a, b, 300), leg(b, op, 100), leg(op, a, 50)));
     assertTransferShape(t);
     assertEquals(json("[" + leg(a, b, 300) + "," + leg(b, op, 100) + "," + leg(op, a, 50) + "]"), t.get("legs"));
-    assertEquals("posted", t.get("status").asText());
-    assertTrue(t.get("rejection").isNull());
-    assertFalse(t.get("pending").asBoolean());
-    assertTrue(t.get("timeout_seconds").isNull());
-    assertTrue(t.get("expires_at").isNull());
-    assertTrue(t.get("posted_amount").isNull());
+    assertPostedOnePhase(t);
     assertEquals(0, t.get("metadata").size());
     awaitCounters(a, 300, 1050, 0, 0);
     awaitCounters(b, 100, 800, 0, 0);
@@ -78,8 +64,7 @@ public class TransferCreateTest extends TransferTestSupport {
     String eurOp = account("EUR", ",\"min_balance\":null");
     String eur = account("EUR", "");
     String mixed = newId("t");
-    Response both = transfer(multi(mixed, "", leg(a, b, 1), leg(eurOp, eur, 2, "EUR")));
-    assertEquals(both.body(), 201, both.status());
+    created(multi(mixed, "", leg(a, b, 1), leg(eurOp, eur, 2, "EUR")));
     awaitCounters(eur, 0, 2, 0, 0);
     awaitCounters(a, 301, 1050, 0, 0);
     String wrong = newId("t");
@@ -95,14 +80,10 @@ public class TransferCreateTest extends TransferTestSupport {
     String op = operator();
     String a = usd();
     String id = TestIds.next("T0.a:b_c");
-    Response r = transfer(oneLeg(id, op, a, 2, ""));
-    assertEquals(r.body(), 201, r.status());
-    assertEquals(r.json(), http.get("/transfers/" + id).json());
+    assertEquals(created(oneLeg(id, op, a, 2, "")), http.get("/transfers/" + id).json());
     // "batch" is a valid transfer id: GET and post/void reach it, POST /transfers/batch stays the batch.
     assertError(http.get("/transfers/batch"), 404, ResultCode.TRANSFER_NOT_FOUND);
-    Response batchId = transfer(oneLeg("batch", op, a, 3, ",\"pending\":true"));
-    assertEquals(batchId.body(), 201, batchId.status());
-    assertEquals(batchId.json(), http.get("/transfers/batch").json());
+    assertEquals(created(oneLeg("batch", op, a, 3, ",\"pending\":true")), http.get("/transfers/batch").json());
     assertEquals("voided", voidPending("batch").json().get("status").asText());
     awaitCounters(a, 0, 2, 0, 0);
   }
@@ -113,9 +94,7 @@ public class TransferCreateTest extends TransferTestSupport {
     String a = usd();
     String id = newId("t");
     String[] sixteen = IntStream.rangeClosed(1, 16).mapToObj(i -> leg(op, a, i)).toArray(String[]::new);
-    Response r = transfer(multi(id, "", sixteen));
-    assertEquals(r.body(), 201, r.status());
-    assertEquals(16, r.json().get("legs").size());
+    assertEquals(16, created(multi(id, "", sixteen)).get("legs").size());
     awaitCounters(a, 0, 136, 0, 0);
     awaitCounters(op, 136, 0, 0, 0);
 
@@ -142,23 +121,16 @@ public class TransferCreateTest extends TransferTestSupport {
     String op = operator();
     String a = usd();
     String id = newId("t");
-    Response first = transfer(oneLeg(id, op, a, 70, ",\"metadata\":{\"x\":\"1\",\"y\":\"2\"}"));
-    assertEquals(201, first.status());
+    JsonNode first = created(oneLeg(id, op, a, 70, ",\"metadata\":{\"x\":\"1\",\"y\":\"2\"}"));
     awaitCounters(a, 0, 70, 0, 0);
-    Response again = transfer(oneLeg(id, op, a, 70, ",\"metadata\":{\"y\":\"2\",\"x\":\"1\"}"));
-    assertEquals(again.body(), 200, again.status());
-    assertEquals(first.json(), again.json());
+    assertAnswer(transfer(oneLeg(id, op, a, 70, ",\"metadata\":{\"y\":\"2\",\"x\":\"1\"}")), 200, first);
     // The multi-leg form of the very same single leg is the same request.
-    Response asLegs = transfer(multi(id, ",\"metadata\":{\"x\":\"1\",\"y\":\"2\"}", leg(op, a, 70)));
-    assertEquals(asLegs.body(), 200, asLegs.status());
-    assertEquals(first.json(), asLegs.json());
+    assertAnswer(transfer(multi(id, ",\"metadata\":{\"x\":\"1\",\"y\":\"2\"}", leg(op, a, 70))), 200,
+        first);
 
     String m = newId("t");
-    Response multiFirst = transfer(multi(m, ",\"pending\":false", leg(op, a, 5), leg(op, a, 6)));
-    assertEquals(201, multiFirst.status());
-    Response multiAgain = transfer(multi(m, "", leg(op, a, 5), leg(op, a, 6)));
-    assertEquals(multiAgain.body(), 200, multiAgain.status());
-    assertEquals(multiFirst.json(), multiAgain.json());
+    JsonNode multiFirst = created(multi(m, ",\"pending\":false", leg(op, a, 5), leg(op, a, 6)));
+    assertAnswer(transfer(multi(m, "", leg(op, a, 5), leg(op, a, 6))), 200, multiFirst);
 
     awaitCounters(a, 0, 81, 0, 0);
     awaitCounters(op, 81, 0, 0, 0);
@@ -172,8 +144,7 @@ public class TransferCreateTest extends TransferTestSupport {
     String id = newId("t");
     String meta = ",\"metadata\":{\"k\":\"v\"}";
     String base = ",\"pending\":true,\"timeout_seconds\":600";
-    Response first = transfer(oneLeg(id, op, a, 40, base + meta));
-    assertEquals(first.body(), 201, first.status());
+    JsonNode first = created(oneLeg(id, op, a, 40, base + meta));
     assertError(transfer(oneLeg(id, other, a, 40, base + meta)), 409, ResultCode.EXISTS_WITH_DIFFERENT_DEBIT_ACCOUNT_ID);
     assertError(transfer(oneLeg(id, op, other, 40, base + meta)), 409,
         ResultCode.EXISTS_WITH_DIFFERENT_CREDIT_ACCOUNT_ID);
@@ -197,7 +168,7 @@ public class TransferCreateTest extends TransferTestSupport {
     assertError(transfer(oneLeg(id, op, a, 40, base)), 409, ResultCode.EXISTS_WITH_DIFFERENT_METADATA);
 
     String m = newId("t");
-    assertEquals(201, transfer(multi(m, "", leg(op, a, 1), leg(op, a, 2))).status());
+    created(multi(m, "", leg(op, a, 1), leg(op, a, 2)));
     assertError(transfer(multi(m, "", leg(op, a, 2), leg(op, a, 1))), 409, ResultCode.EXISTS_WITH_DIFFERENT_LEGS);
     assertError(transfer(multi(m, "", leg(op, a, 1))), 409, ResultCode.EXISTS_WITH_DIFFERENT_LEGS);
     assertError(transfer(multi(m, "", leg(op, a, 1), leg(op, a, 3))), 409, ResultCode.EXISTS_WITH_DIFFERENT_LEGS);
@@ -207,9 +178,9 @@ public class TransferCreateTest extends TransferTestSupport {
         ResultCode.EXISTS_WITH_DIFFERENT_METADATA);
 
     // Nothing changed: the first is still pending as it was, the second posted once.
-    assertEquals(first.json(), http.get("/transfers/" + id).json());
+    assertEquals(first, http.get("/transfers/" + id).json());
     awaitCounters(a, 0, 3, 0, 40);
     awaitCounters(op, 3, 0, 40, 0);
-    awaitCounters(other, 0, 0, 0, 0);
+    awaitUntouched(other);
   }
 }

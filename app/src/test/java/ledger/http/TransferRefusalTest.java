@@ -1,10 +1,12 @@
 package ledger.http;
 
+import static ledger.testing.ApiAssert.assertAnswer;
 import static ledger.testing.ApiAssert.json;
 import static ledger.testing.Bodies.fields;
 import static ledger.testing.Bodies.leg;
 import static ledger.testing.Bodies.multi;
 import static ledger.testing.Bodies.oneLeg;
+import static ledger.testing.Bodies.pending;
 import static ledger.testing.Bodies.raw;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -30,17 +32,12 @@ public class TransferRefusalTest extends TransferTestSupport {
     JsonNode t = assertRejected(r, id, ResultCode.ACCOUNT_NOT_FOUND, missing);
     assertEquals(json("[" + leg(op, missing, 10) + "]"), t.get("legs"));
     assertFalse(t.get("pending").asBoolean());
-    awaitCounters(op, 0, 0, 0, 0);
+    awaitUntouched(op);
     // The account appears; the id stays rejected with the same answer.
     assertEquals(201, http.post("/accounts", "{\"id\":\"" + missing + "\",\"currency\":\"USD\"}").status());
-    Response again = transfer(oneLeg(id, op, missing, 10, ""));
-    assertEquals(422, again.status());
-    assertEquals(r.json(), again.json());
-    Response got = http.get("/transfers/" + id);
-    assertEquals(200, got.status());
-    assertEquals(t, got.json());
-    awaitCounters(missing, 0, 0, 0, 0);
-    awaitCounters(op, 0, 0, 0, 0);
+    assertAnswer(transfer(oneLeg(id, op, missing, 10, "")), 422, r.json());
+    assertStored(id, t);
+    awaitUntouched(missing, op);
   }
 
   @Test
@@ -51,20 +48,17 @@ public class TransferRefusalTest extends TransferTestSupport {
     String id = newId("t");
     Response r = transfer(oneLeg(id, op, a, 10, ""));
     assertRejected(r, id, ResultCode.ACCOUNT_LOCKED, a);
-    awaitCounters(op, 0, 0, 0, 0);
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(op, a);
     // Locked refuses on the debit side too.
     String debit = newId("t");
     assertRejected(transfer(oneLeg(debit, a, op, 1, "")), debit, ResultCode.ACCOUNT_LOCKED, a);
 
     assertEquals(200, http.post("/accounts/" + a + "/unlock").status());
-    Response again = transfer(oneLeg(id, op, a, 10, ""));
-    assertEquals(again.body(), 422, again.status());
-    assertEquals(r.json(), again.json());
+    assertAnswer(transfer(oneLeg(id, op, a, 10, "")), 422, r.json());
     assertEquals(r.json().get("transfer"), http.get("/transfers/" + id).json());
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
     // A new id goes through now.
-    assertEquals(201, transfer(oneLeg(newId("t"), op, a, 10, "")).status());
+    created(oneLeg(newId("t"), op, a, 10, ""));
     awaitCounters(a, 0, 10, 0, 0);
   }
 
@@ -74,11 +68,8 @@ public class TransferRefusalTest extends TransferTestSupport {
     String a = usd();
     assertEquals(200, http.post("/accounts/" + a + "/close").status());
     String id = newId("t");
-    Response r = transfer(oneLeg(id, op, a, 10, ""));
-    assertRejected(r, id, ResultCode.ACCOUNT_CLOSED, a);
-    assertEquals(r.json(), transfer(oneLeg(id, op, a, 10, "")).json());
-    awaitCounters(op, 0, 0, 0, 0);
-    awaitCounters(a, 0, 0, 0, 0);
+    assertRejectedTwice(oneLeg(id, op, a, 10, ""), id, ResultCode.ACCOUNT_CLOSED, a);
+    awaitUntouched(op, a);
   }
 
   @Test
@@ -86,16 +77,13 @@ public class TransferRefusalTest extends TransferTestSupport {
     String op = operator();
     String euros = account("EUR", "");
     String id = newId("t");
-    Response r = transfer(oneLeg(id, op, euros, 10, ""));
-    assertRejected(r, id, ResultCode.CURRENCY_MISMATCH, euros);
+    assertRejectedTwice(oneLeg(id, op, euros, 10, ""), id, ResultCode.CURRENCY_MISMATCH, euros);
     // The debit account is asked first: a leg in a currency neither has names the debit account.
     String id2 = newId("t");
     Map<String, String> f = fields(id2, op, euros);
     f.put("currency", "\"GBP\"");
     assertRejected(transfer(raw(f)), id2, ResultCode.CURRENCY_MISMATCH, op);
-    assertEquals(r.json(), transfer(oneLeg(id, op, euros, 10, "")).json());
-    awaitCounters(op, 0, 0, 0, 0);
-    awaitCounters(euros, 0, 0, 0, 0);
+    awaitUntouched(op, euros);
   }
 
   @Test
@@ -103,14 +91,11 @@ public class TransferRefusalTest extends TransferTestSupport {
     String a = funded(100);
     String b = usd();
     String id = newId("t");
-    Response r = transfer(oneLeg(id, a, b, 101, ""));
-    assertRejected(r, id, ResultCode.EXCEEDS_MIN_BALANCE, a);
-    assertEquals(r.json(), transfer(oneLeg(id, a, b, 101, "")).json());
+    assertRejectedTwice(oneLeg(id, a, b, 101, ""), id, ResultCode.EXCEEDS_MIN_BALANCE, a);
     awaitCounters(a, 0, 100, 0, 0);
-    awaitCounters(b, 0, 0, 0, 0);
-    assertEquals(201, transfer(oneLeg(newId("t"), a, b, 100, "")).status());
-    awaitCounters(a, 100, 100, 0, 0);
-    awaitCounters(b, 0, 100, 0, 0);
+    awaitUntouched(b);
+    created(oneLeg(newId("t"), a, b, 100, ""));
+    awaitPosted(a, 100, b, 100);
   }
 
   @Test
@@ -118,12 +103,9 @@ public class TransferRefusalTest extends TransferTestSupport {
     String op = operator();
     String capped = account("USD", ",\"max_balance\":100");
     String id = newId("t");
-    Response r = transfer(oneLeg(id, op, capped, 101, ""));
-    assertRejected(r, id, ResultCode.EXCEEDS_MAX_BALANCE, capped);
-    assertEquals(r.json(), transfer(oneLeg(id, op, capped, 101, "")).json());
-    awaitCounters(op, 0, 0, 0, 0);
-    awaitCounters(capped, 0, 0, 0, 0);
-    assertEquals(201, transfer(oneLeg(newId("t"), op, capped, 100, "")).status());
+    assertRejectedTwice(oneLeg(id, op, capped, 101, ""), id, ResultCode.EXCEEDS_MAX_BALANCE, capped);
+    awaitUntouched(op, capped);
+    created(oneLeg(newId("t"), op, capped, 100, ""));
     awaitCounters(capped, 0, 100, 0, 0);
     String one = newId("t");
     assertRejected(transfer(oneLeg(one, op, capped, 1, "")), one, ResultCode.EXCEEDS_MAX_BALANCE, capped);
@@ -135,16 +117,13 @@ public class TransferRefusalTest extends TransferTestSupport {
     String op1 = operator();
     String op2 = operator();
     String big = account("USD", ",\"min_balance\":null,\"max_balance\":null");
-    Response full = transfer(oneLeg(newId("t"), op1, big, MAX, ""));
-    assertEquals(full.body(), 201, full.status());
-    assertEquals(MAX, full.json().get("legs").get(0).get("amount").asLong());
+    JsonNode full = created(oneLeg(newId("t"), op1, big, MAX, ""));
+    assertEquals(MAX, full.get("legs").get(0).get("amount").asLong());
     awaitCounters(big, 0, MAX, 0, 0);
     awaitCounters(op1, MAX, 0, 0, 0);
     String id = newId("t");
-    Response r = transfer(oneLeg(id, op2, big, 1, ""));
-    assertRejected(r, id, ResultCode.OVERFLOW, big);
-    assertEquals(r.json(), transfer(oneLeg(id, op2, big, 1, "")).json());
-    awaitCounters(op2, 0, 0, 0, 0);
+    assertRejectedTwice(oneLeg(id, op2, big, 1, ""), id, ResultCode.OVERFLOW, big);
+    awaitUntouched(op2);
     awaitCounters(big, 0, MAX, 0, 0);
     // The debit side overflows too.
     String id2 = newId("t");
@@ -159,13 +138,10 @@ public class TransferRefusalTest extends TransferTestSupport {
     String locked = usd();
     assertEquals(200, http.post("/accounts/" + locked + "/lock").status());
     String id = newId("t");
-    Response r = transfer(multi(id, "", leg(op, a, 10), leg(op, locked, 5)));
-    JsonNode t = assertRejected(r, id, ResultCode.ACCOUNT_LOCKED, locked);
+    JsonNode t = assertRejectedTwice(multi(id, "", leg(op, a, 10), leg(op, locked, 5)), id, ResultCode.ACCOUNT_LOCKED,
+        locked);
     assertEquals(2, t.get("legs").size());
-    awaitCounters(op, 0, 0, 0, 0);
-    awaitCounters(a, 0, 0, 0, 0);
-    awaitCounters(locked, 0, 0, 0, 0);
-    assertEquals(r.json(), transfer(multi(id, "", leg(op, a, 10), leg(op, locked, 5))).json());
+    awaitUntouched(op, a, locked);
   }
 
   @Test
@@ -173,12 +149,11 @@ public class TransferRefusalTest extends TransferTestSupport {
     String a = funded(10);
     String b = usd();
     String id = newId("t");
-    Response r = transfer(oneLeg(id, a, b, 11, ",\"pending\":true,\"timeout_seconds\":60"));
-    JsonNode t = assertRejected(r, id, ResultCode.EXCEEDS_MIN_BALANCE, a);
+    JsonNode t = assertRejected(transfer(pending(id, a, b, 11, 60)), id, ResultCode.EXCEEDS_MIN_BALANCE, a);
     assertTrue(t.get("pending").asBoolean());
     assertEquals(60, t.get("timeout_seconds").asLong());
     assertTrue(t.get("expires_at").isNull());
     awaitCounters(a, 0, 10, 0, 0);
-    awaitCounters(b, 0, 0, 0, 0);
+    awaitUntouched(b);
   }
 }

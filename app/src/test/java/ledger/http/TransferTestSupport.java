@@ -1,7 +1,9 @@
 package ledger.http;
 
+import static ledger.testing.ApiAssert.assertAnswer;
 import static ledger.testing.ApiAssert.assertError;
 import static ledger.testing.ApiAssert.assertNoStackTrace;
+import static ledger.testing.ApiAssert.assertStatus;
 import static ledger.testing.ApiAssert.fieldNames;
 import static ledger.testing.ApiAssert.json;
 import static ledger.testing.Bodies.oneLeg;
@@ -87,6 +89,32 @@ public abstract class TransferTestSupport {
     return http.post("/transfers", body);
   }
 
+  /** Creates a transfer that must answer 201; returns the transfer. */
+  static JsonNode created(String body) {
+    return assertStatus(transfer(body), 201).json();
+  }
+
+  /** A one-phase transfer as decided posted: no rejection, timeout, expiry or partial amount. */
+  static void assertPostedOnePhase(JsonNode t) {
+    assertEquals("posted", t.get("status").asText());
+    assertTrue(t.get("rejection").isNull());
+    assertFalse(t.get("pending").asBoolean());
+    assertTrue(t.get("timeout_seconds").isNull());
+    assertTrue(t.get("expires_at").isNull());
+    assertTrue(t.get("posted_amount").isNull());
+  }
+
+  /** GET /transfers/{id} answers 200 with exactly {@code expected}. */
+  static void assertStored(String transferId, JsonNode expected) {
+    assertAnswer(http.get("/transfers/" + transferId), 200, expected);
+  }
+
+  /** A transfer posted in full: status posted and no partial amount. */
+  static void assertPostedInFull(JsonNode t) {
+    assertEquals(t.toString(), "posted", t.get("status").asText());
+    assertTrue(t.toString(), t.get("posted_amount").isNull());
+  }
+
   static void assertNotPersisted(String transferId) {
     assertError(http.get("/transfers/" + transferId), 404, ResultCode.TRANSFER_NOT_FOUND);
   }
@@ -130,6 +158,14 @@ public abstract class TransferTestSupport {
     return t;
   }
 
+  /** As {@link #assertRejected}, and the same request again answers the same: the id stays rejected. */
+  static JsonNode assertRejectedTwice(String body, String transferId, ResultCode code, String accountId) {
+    Response r = transfer(body);
+    JsonNode t = assertRejected(r, transferId, code, accountId);
+    assertAnswer(transfer(body), 422, r.json());
+    return t;
+  }
+
   /**
    * Polls the account until its four counters are exactly these (the post to the accounts is
    * asynchronous), then checks the derived balance and available too.
@@ -155,6 +191,31 @@ public abstract class TransferTestSupport {
     assertEquals(creditsPosted - debitsPosted, a.get("balance").asLong());
     assertEquals(creditsPosted - debitsPosted - debitsPending, a.get("available").asLong());
     return a;
+  }
+
+  /** Each of these accounts settles with all four counters zero: nothing moved or held. */
+  static void awaitUntouched(String... accountIds) {
+    for (String accountId : accountIds) {
+      awaitCounters(accountId, 0, 0, 0, 0);
+    }
+  }
+
+  /**
+   * {@code amount} is held from {@code debit} (which holds {@code debitCredits} posted credits
+   * and no posted debits) for {@code credit} (which has nothing else).
+   */
+  static void awaitHeld(String debit, long debitCredits, String credit, long amount) {
+    awaitCounters(debit, 0, debitCredits, amount, 0);
+    awaitCounters(credit, 0, 0, 0, amount);
+  }
+
+  /**
+   * {@code amount} is posted from {@code debit} (which holds {@code debitCredits} posted
+   * credits) to {@code credit} (which has nothing else), and nothing is held any more.
+   */
+  static void awaitPosted(String debit, long debitCredits, String credit, long amount) {
+    awaitCounters(debit, amount, debitCredits, 0, 0);
+    awaitCounters(credit, 0, amount, 0, 0);
   }
 
   static void sleep(long millis) {

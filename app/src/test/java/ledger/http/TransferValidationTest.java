@@ -6,6 +6,7 @@ import static ledger.testing.Bodies.fields;
 import static ledger.testing.Bodies.leg;
 import static ledger.testing.Bodies.multi;
 import static ledger.testing.Bodies.oneLeg;
+import static ledger.testing.Bodies.pending;
 import static ledger.testing.Bodies.raw;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
@@ -43,15 +44,9 @@ public class TransferValidationTest extends TransferTestSupport {
 
     for (String field : List.of("debit_account_id", "credit_account_id")) {
       for (String value : bad) {
-        String id = newId("t");
-        Map<String, String> f = fields(id, op, a);
-        f.put(field, value);
-        assertInvalid(raw(f), ResultCode.INVALID_ID, id);
+        assertFieldInvalid(op, a, field, value, ResultCode.INVALID_ID);
       }
-      String id = newId("t");
-      Map<String, String> f = fields(id, op, a);
-      f.put(field, null);
-      assertInvalid(raw(f), ResultCode.INVALID_ID, id);
+      assertFieldInvalid(op, a, field, null, ResultCode.INVALID_ID);
       // ... and inside a leg
       String legId = newId("t");
       Map<String, String> l = fields("x", op, a);
@@ -61,7 +56,7 @@ public class TransferValidationTest extends TransferTestSupport {
     }
     // The longest id is fine.
     String longest = "L" + "x".repeat(63);
-    assertEquals(201, transfer(oneLeg(longest, op, a, 1, "")).status());
+    created(oneLeg(longest, op, a, 1, ""));
     awaitCounters(a, 0, 1, 0, 0);
   }
 
@@ -71,20 +66,13 @@ public class TransferValidationTest extends TransferTestSupport {
     String a = usd();
     for (String value : List.of("0", "-1", "-5", "1.0", "1.5", "1e3", "\"5\"", "9223372036854775808",
         "18446744073709551616", "null", "true", "[]", "{}")) {
-      String id = newId("t");
-      Map<String, String> f = fields(id, op, a);
-      f.put("amount", value);
-      assertInvalid(raw(f), ResultCode.INVALID_AMOUNT, id);
+      assertFieldInvalid(op, a, "amount", value, ResultCode.INVALID_AMOUNT);
       String legId = newId("t");
       assertInvalid(multi(legId, "", leg(op, a, 1), leg(op, a, 1).replace("\"amount\":1", "\"amount\":" + value)),
           ResultCode.INVALID_AMOUNT, legId);
     }
-    String id = newId("t");
-    Map<String, String> f = fields(id, op, a);
-    f.put("amount", null);
-    assertInvalid(raw(f), ResultCode.INVALID_AMOUNT, id);
-    awaitCounters(a, 0, 0, 0, 0);
-    awaitCounters(op, 0, 0, 0, 0);
+    assertFieldInvalid(op, a, "amount", null, ResultCode.INVALID_AMOUNT);
+    awaitUntouched(a, op);
   }
 
   @Test
@@ -93,18 +81,12 @@ public class TransferValidationTest extends TransferTestSupport {
     String a = usd();
     for (String value : List.of("\"usd\"", "\"U\"", "\"USD-1\"", "\"" + "A".repeat(17) + "\"", "\"\"", "1",
         "null")) {
-      String id = newId("t");
-      Map<String, String> f = fields(id, op, a);
-      f.put("currency", value);
-      assertInvalid(raw(f), ResultCode.INVALID_CURRENCY, id);
+      assertFieldInvalid(op, a, "currency", value, ResultCode.INVALID_CURRENCY);
       String legId = newId("t");
       assertInvalid(multi(legId, "", leg(op, a, 1).replace("\"USD\"", value)), ResultCode.INVALID_CURRENCY, legId);
     }
-    String id = newId("t");
-    Map<String, String> f = fields(id, op, a);
-    f.put("currency", null);
-    assertInvalid(raw(f), ResultCode.INVALID_CURRENCY, id);
-    awaitCounters(a, 0, 0, 0, 0);
+    assertFieldInvalid(op, a, "currency", null, ResultCode.INVALID_CURRENCY);
+    awaitUntouched(a);
   }
 
   @Test
@@ -115,8 +97,7 @@ public class TransferValidationTest extends TransferTestSupport {
     assertInvalid(oneLeg(id, a, a, 1, ""), ResultCode.ACCOUNTS_MUST_BE_DIFFERENT, id);
     String legId = newId("t");
     assertInvalid(multi(legId, "", leg(op, a, 1), leg(a, a, 1)), ResultCode.ACCOUNTS_MUST_BE_DIFFERENT, legId);
-    awaitCounters(a, 0, 0, 0, 0);
-    awaitCounters(op, 0, 0, 0, 0);
+    awaitUntouched(a, op);
   }
 
   @Test
@@ -139,11 +120,9 @@ public class TransferValidationTest extends TransferTestSupport {
     }
     // The configured maximum (30 days) itself is fine.
     String id = newId("t");
-    Response r = transfer(oneLeg(id, op, a, 1, ",\"pending\":true,\"timeout_seconds\":2592000"));
-    assertEquals(r.body(), 201, r.status());
-    assertEquals(2592000, r.json().get("timeout_seconds").asLong());
+    assertEquals(2592000, created(pending(id, op, a, 1, 2592000)).get("timeout_seconds").asLong());
     assertEquals(200, voidPending(id).status());
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
   }
 
   @Test
@@ -165,7 +144,7 @@ public class TransferValidationTest extends TransferTestSupport {
       String id = newId("t");
       assertInvalid(oneLeg(id, op, a, 1, ",\"pending\":" + value), ResultCode.INVALID_PENDING, id);
     }
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
   }
 
   @Test
@@ -181,9 +160,7 @@ public class TransferValidationTest extends TransferTestSupport {
     }
     String sixteen = IntStream.range(0, 16).mapToObj(i -> "\"" + "k".repeat(62) + i + "\":\"" + "v".repeat(256) + "\"")
         .collect(Collectors.joining(",", "{", "}"));
-    Response r = transfer(oneLeg(newId("t"), op, a, 1, ",\"metadata\":" + sixteen));
-    assertEquals(r.body(), 201, r.status());
-    assertEquals(16, r.json().get("metadata").size());
+    assertEquals(16, created(oneLeg(newId("t"), op, a, 1, ",\"metadata\":" + sixteen)).get("metadata").size());
     awaitCounters(a, 0, 1, 0, 0);
   }
 
@@ -205,7 +182,7 @@ public class TransferValidationTest extends TransferTestSupport {
     assertInvalid(multi(id, "", leg(op, a, 1).replace("}", ",\"pending\":true}")), ResultCode.UNKNOWN_FIELD, id);
     // Unknown fields come before any other check.
     assertInvalid("{\"id\":\"-bad\",\"amount\":0,\"extra\":1}", ResultCode.UNKNOWN_FIELD, id);
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
   }
 
   @Test
@@ -220,7 +197,7 @@ public class TransferValidationTest extends TransferTestSupport {
       assertError(transfer(bad), 400, ResultCode.MALFORMED_JSON);
     }
     assertNotPersisted(id);
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
   }
 
   @Test
@@ -236,7 +213,7 @@ public class TransferValidationTest extends TransferTestSupport {
     assertError(http.send("POST", "/transfers/batch", "{\"transfers\":[" + body + "]}", "text/plain"), 415,
         ResultCode.UNSUPPORTED_MEDIA_TYPE);
     assertNotPersisted(id);
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
   }
 
   @Test
@@ -254,7 +231,18 @@ public class TransferValidationTest extends TransferTestSupport {
     assertError(http.post("/transfers/batch", "{\"transfers\":[" + oneLeg(id, op, a, 1, "") + "]}"
         + " ".repeat(1024 * 1024)), 413, ResultCode.BODY_TOO_LARGE);
     assertNotPersisted(id);
-    awaitCounters(a, 0, 0, 0, 0);
+    awaitUntouched(a);
+  }
+
+  /**
+   * A valid one-leg transfer with {@code field} set to the raw JSON {@code value} (null: left
+   * out) is 400 {@code code}, and is not persisted.
+   */
+  private static void assertFieldInvalid(String debit, String credit, String field, String value, ResultCode code) {
+    String id = newId("t");
+    Map<String, String> f = fields(id, debit, credit);
+    f.put(field, value);
+    assertInvalid(raw(f), code, id);
   }
 
   // ---- reading order ------------------------------------------------------------------------

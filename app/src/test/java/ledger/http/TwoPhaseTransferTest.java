@@ -1,9 +1,12 @@
 package ledger.http;
 
+import static ledger.testing.ApiAssert.assertAnswer;
 import static ledger.testing.ApiAssert.assertError;
+import static ledger.testing.ApiAssert.assertStatus;
 import static ledger.testing.Bodies.leg;
 import static ledger.testing.Bodies.multi;
 import static ledger.testing.Bodies.oneLeg;
+import static ledger.testing.Bodies.pending;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -12,7 +15,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.List;
 import ledger.core.ResultCode;
-import ledger.testing.TestHttp.Response;
 import org.junit.Test;
 
 /** Two-phase transfers: pending holds, full and partial posts, voids, expiry, and the refusals of each. */
@@ -22,9 +24,7 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(1000);
     String b = usd();
     String id = newId("t");
-    Response r = transfer(oneLeg(id, a, b, 300, ",\"pending\":true,\"timeout_seconds\":600"));
-    assertEquals(r.body(), 201, r.status());
-    JsonNode t = r.json();
+    JsonNode t = created(pending(id, a, b, 300, 600));
     assertTransferShape(t);
     assertEquals("pending", t.get("status").asText());
     assertTrue(t.get("pending").asBoolean());
@@ -37,32 +37,23 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     assertEquals(700, reserved.get("available").asLong());
     assertEquals(1000, reserved.get("balance").asLong());
     awaitCounters(b, 0, 0, 0, 300);
-    assertEquals(t, http.get("/transfers/" + id).json());
+    assertStored(id, t);
 
-    Response posted = postPending(id, null);
-    assertEquals(posted.body(), 200, posted.status());
-    JsonNode p = posted.json();
+    JsonNode p = assertStatus(postPending(id, null), 200).json();
     assertTransferShape(p);
-    assertEquals("posted", p.get("status").asText());
-    assertTrue(p.get("posted_amount").isNull());
+    assertPostedInFull(p);
     assertTrue(p.get("pending").asBoolean());
     assertEquals(t.get("legs"), p.get("legs"));
     assertEquals(t.get("created_at"), p.get("created_at"));
     assertEquals(t.get("expires_at"), p.get("expires_at"));
-    awaitCounters(a, 300, 1000, 0, 0);
-    awaitCounters(b, 0, 300, 0, 0);
+    awaitPosted(a, 1000, b, 300);
 
     // The same post again is a safe retry; {"amount": <all of it>} is the same post.
-    Response retry = postPending(id, null);
-    assertEquals(retry.body(), 200, retry.status());
-    assertEquals(p, retry.json());
-    Response retryAll = postPending(id, "{\"amount\":300}");
-    assertEquals(retryAll.body(), 200, retryAll.status());
-    assertEquals(p, retryAll.json());
+    assertAnswer(postPending(id, null), 200, p);
+    assertAnswer(postPending(id, "{\"amount\":300}"), 200, p);
     assertError(voidPending(id), 409, ResultCode.TRANSFER_NOT_PENDING);
     assertEquals(p, http.get("/transfers/" + id).json());
-    awaitCounters(a, 300, 1000, 0, 0);
-    awaitCounters(b, 0, 300, 0, 0);
+    awaitPosted(a, 1000, b, 300);
   }
 
   @Test
@@ -70,17 +61,12 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(50);
     String b = usd();
     String id = newId("t");
-    Response r = transfer(oneLeg(id, a, b, 20, ",\"pending\":true"));
-    assertEquals(r.body(), 201, r.status());
-    assertEquals(3600, r.json().get("timeout_seconds").asLong());
-    assertEquals(Instant.parse(r.json().get("decided_at").asText()).plusSeconds(3600),
-        Instant.parse(r.json().get("expires_at").asText()));
-    Response posted = postPending(id, "{}");
-    assertEquals(posted.body(), 200, posted.status());
-    assertEquals("posted", posted.json().get("status").asText());
-    assertTrue(posted.json().get("posted_amount").isNull());
-    awaitCounters(a, 20, 50, 0, 0);
-    awaitCounters(b, 0, 20, 0, 0);
+    JsonNode t = created(oneLeg(id, a, b, 20, ",\"pending\":true"));
+    assertEquals(3600, t.get("timeout_seconds").asLong());
+    assertEquals(Instant.parse(t.get("decided_at").asText()).plusSeconds(3600),
+        Instant.parse(t.get("expires_at").asText()));
+    assertPostedInFull(assertStatus(postPending(id, "{}"), 200).json());
+    awaitPosted(a, 50, b, 20);
   }
 
   @Test
@@ -88,25 +74,18 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(1000);
     String b = usd();
     String id = newId("t");
-    assertEquals(201, transfer(oneLeg(id, a, b, 500, ",\"pending\":true,\"timeout_seconds\":600")).status());
-    awaitCounters(a, 0, 1000, 500, 0);
-    awaitCounters(b, 0, 0, 0, 500);
-    Response posted = postPending(id, "{\"amount\":200}");
-    assertEquals(posted.body(), 200, posted.status());
-    JsonNode p = posted.json();
+    created(pending(id, a, b, 500, 600));
+    awaitHeld(a, 1000, b, 500);
+    JsonNode p = assertStatus(postPending(id, "{\"amount\":200}"), 200).json();
     assertTransferShape(p);
     assertEquals("posted", p.get("status").asText());
     assertEquals(200, p.get("posted_amount").asLong());
     assertEquals(500, p.get("legs").get(0).get("amount").asLong());
-    awaitCounters(a, 200, 1000, 0, 0);
-    awaitCounters(b, 0, 200, 0, 0);
-    Response retry = postPending(id, "{\"amount\":200}");
-    assertEquals(retry.body(), 200, retry.status());
-    assertEquals(p, retry.json());
+    awaitPosted(a, 1000, b, 200);
+    assertAnswer(postPending(id, "{\"amount\":200}"), 200, p);
     assertError(voidPending(id), 409, ResultCode.TRANSFER_NOT_PENDING);
     assertEquals(p, http.get("/transfers/" + id).json());
-    awaitCounters(a, 200, 1000, 0, 0);
-    awaitCounters(b, 0, 200, 0, 0);
+    awaitPosted(a, 1000, b, 200);
   }
 
   @Test
@@ -114,14 +93,11 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(100);
     String b = usd();
     String id = newId("t");
-    assertEquals(201, transfer(oneLeg(id, a, b, 100, ",\"pending\":true,\"timeout_seconds\":600")).status());
-    Response posted = postPending(id, "{\"amount\":100}");
-    assertEquals(posted.body(), 200, posted.status());
-    assertEquals("posted", posted.json().get("status").asText());
-    assertTrue(posted.json().get("posted_amount").isNull());
-    assertEquals(posted.json(), postPending(id, null).json());
-    awaitCounters(a, 100, 100, 0, 0);
-    awaitCounters(b, 0, 100, 0, 0);
+    created(pending(id, a, b, 100, 600));
+    JsonNode posted = assertStatus(postPending(id, "{\"amount\":100}"), 200).json();
+    assertPostedInFull(posted);
+    assertEquals(posted, postPending(id, null).json());
+    awaitPosted(a, 100, b, 100);
   }
 
   @Test
@@ -129,8 +105,7 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(1000);
     String b = usd();
     String id = newId("t");
-    Response created = transfer(oneLeg(id, a, b, 500, ",\"pending\":true,\"timeout_seconds\":600"));
-    assertEquals(201, created.status());
+    JsonNode created = created(pending(id, a, b, 500, 600));
     assertError(postPending(id, "{\"amount\":501}"), 400, ResultCode.EXCEEDS_PENDING_AMOUNT);
     assertError(postPending(id, "{\"amount\":9223372036854775807}"), 400, ResultCode.EXCEEDS_PENDING_AMOUNT);
     for (String bad : List.of("0", "-1", "1.5", "1.0", "\"5\"", "null", "9223372036854775808")) {
@@ -142,9 +117,8 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     assertError(postPending(id, "[]"), 400, ResultCode.MALFORMED_JSON);
     assertError(http.send("POST", "/transfers/" + id + "/post", "{\"amount\":5}", "text/plain"), 415,
         ResultCode.UNSUPPORTED_MEDIA_TYPE);
-    assertEquals(created.json(), http.get("/transfers/" + id).json());
-    awaitCounters(a, 0, 1000, 500, 0);
-    awaitCounters(b, 0, 0, 0, 500);
+    assertEquals(created, http.get("/transfers/" + id).json());
+    awaitHeld(a, 1000, b, 500);
   }
 
   @Test
@@ -152,27 +126,22 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(1000);
     String b = usd();
     String id = newId("t");
-    Response created = transfer(oneLeg(id, a, b, 400, ",\"pending\":true,\"timeout_seconds\":600"));
-    assertEquals(201, created.status());
+    JsonNode created = created(pending(id, a, b, 400, 600));
     awaitCounters(a, 0, 1000, 400, 0);
-    Response voided = voidPending(id);
-    assertEquals(voided.body(), 200, voided.status());
-    JsonNode v = voided.json();
+    JsonNode v = assertStatus(voidPending(id), 200).json();
     assertTransferShape(v);
     assertEquals("voided", v.get("status").asText());
     assertTrue(v.get("posted_amount").isNull());
     assertTrue(v.get("rejection").isNull());
-    assertEquals(created.json().get("expires_at"), v.get("expires_at"));
+    assertEquals(created.get("expires_at"), v.get("expires_at"));
     awaitCounters(a, 0, 1000, 0, 0);
-    awaitCounters(b, 0, 0, 0, 0);
-    Response again = voidPending(id);
-    assertEquals(again.body(), 200, again.status());
-    assertEquals(v, again.json());
+    awaitUntouched(b);
+    assertAnswer(voidPending(id), 200, v);
     assertError(postPending(id, null), 409, ResultCode.TRANSFER_NOT_PENDING);
     assertError(postPending(id, "{\"amount\":1}"), 409, ResultCode.TRANSFER_NOT_PENDING);
     assertEquals(v, http.get("/transfers/" + id).json());
     awaitCounters(a, 0, 1000, 0, 0);
-    awaitCounters(b, 0, 0, 0, 0);
+    awaitUntouched(b);
   }
 
   @Test
@@ -181,17 +150,13 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(100);
     String b = usd();
     String id = newId("t");
-    Response created = transfer(multi(id, ",\"pending\":true,\"timeout_seconds\":600", leg(a, b, 30), leg(op, b, 7)));
-    assertEquals(created.body(), 201, created.status());
+    JsonNode created = created(multi(id, ",\"pending\":true,\"timeout_seconds\":600", leg(a, b, 30), leg(op, b, 7)));
     awaitCounters(a, 0, 100, 30, 0);
     awaitCounters(b, 0, 0, 0, 37);
     assertError(postPending(id, "{\"amount\":10}"), 400, ResultCode.INVALID_AMOUNT);
     assertError(postPending(id, "{\"amount\":30}"), 400, ResultCode.INVALID_AMOUNT);
-    assertEquals(created.json(), http.get("/transfers/" + id).json());
-    Response posted = postPending(id, null);
-    assertEquals(posted.body(), 200, posted.status());
-    assertEquals("posted", posted.json().get("status").asText());
-    assertTrue(posted.json().get("posted_amount").isNull());
+    assertEquals(created, http.get("/transfers/" + id).json());
+    assertPostedInFull(assertStatus(postPending(id, null), 200).json());
     awaitCounters(a, 30, 100, 0, 0);
     awaitCounters(b, 0, 37, 0, 0);
     awaitCounters(op, 7, 0, 0, 0);
@@ -202,13 +167,11 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(100);
     String b = usd();
     String id = newId("t");
-    assertEquals(201, transfer(oneLeg(id, a, b, 60, ",\"pending\":true,\"timeout_seconds\":600")).status());
+    created(pending(id, a, b, 60, 600));
     assertEquals(200, http.post("/accounts/" + b + "/lock").status());
     assertEquals(200, http.post("/accounts/" + a + "/lock").status());
-    Response posted = postPending(id, null);
-    assertEquals(posted.body(), 200, posted.status());
-    awaitCounters(a, 60, 100, 0, 0);
-    awaitCounters(b, 0, 60, 0, 0);
+    assertStatus(postPending(id, null), 200);
+    awaitPosted(a, 100, b, 60);
   }
 
   @Test
@@ -216,7 +179,7 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String op = operator();
     String a = usd();
     String posted = newId("t");
-    assertEquals(201, transfer(oneLeg(posted, op, a, 5, "")).status());
+    created(oneLeg(posted, op, a, 5, ""));
     assertError(postPending(posted, null), 409, ResultCode.TRANSFER_NOT_PENDING);
     assertError(postPending(posted, "{\"amount\":5}"), 409, ResultCode.TRANSFER_NOT_PENDING);
     assertError(voidPending(posted), 409, ResultCode.TRANSFER_NOT_PENDING);
@@ -240,9 +203,7 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     String a = funded(100);
     String b = usd();
     String id = newId("t");
-    Response created = transfer(oneLeg(id, a, b, 40, ",\"pending\":true,\"timeout_seconds\":1"));
-    assertEquals(created.body(), 201, created.status());
-    JsonNode c = created.json();
+    JsonNode c = created(pending(id, a, b, 40, 1));
     assertEquals(1, c.get("timeout_seconds").asLong());
     Instant expiresAt = Instant.parse(c.get("expires_at").asText());
     assertEquals(Instant.parse(c.get("decided_at").asText()).plusSeconds(1), expiresAt);
@@ -262,16 +223,14 @@ public class TwoPhaseTransferTest extends TransferTestSupport {
     assertTrue(t.get("posted_amount").isNull());
     assertTrue(t.get("rejection").isNull());
     awaitCounters(a, 0, 100, 0, 0);
-    awaitCounters(b, 0, 0, 0, 0);
+    awaitUntouched(b);
 
     assertError(postPending(id, null), 409, ResultCode.TRANSFER_EXPIRED);
     assertError(postPending(id, "{\"amount\":10}"), 409, ResultCode.TRANSFER_EXPIRED);
     assertError(voidPending(id), 409, ResultCode.TRANSFER_EXPIRED);
     assertEquals(t, http.get("/transfers/" + id).json());
     // The create retried answers the expired record.
-    Response retried = transfer(oneLeg(id, a, b, 40, ",\"pending\":true,\"timeout_seconds\":1"));
-    assertEquals(retried.body(), 200, retried.status());
-    assertEquals(t, retried.json());
+    assertAnswer(transfer(pending(id, a, b, 40, 1)), 200, t);
     awaitCounters(a, 0, 100, 0, 0);
   }
 

@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,77 +20,110 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import ledger.LedgerNode;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
 import ledger.testing.CassandraReads;
+import ledger.testing.OwnNode;
 import ledger.testing.TestHttp;
 import ledger.testing.TestHttp.Response;
 import ledger.testing.TestNodes;
+import org.junit.BeforeClass;
+import org.junit.ClassRule;
+import org.junit.FixMethodOrder;
 import org.junit.Test;
+import org.junit.runners.MethodSorters;
 
 /**
  * The query side end to end on the embedded Cassandra: a concurrent workload of transfers, then
  * every account's statement, balance and transfers match its entity exactly; min_version waits
  * for the projection or refuses with data_not_ready; bad parameters are 400; and a rebuild
- * (query tables and offsets emptied, node restarted) gives back identical answers.
+ * (query tables and offsets emptied, node restarted) gives back identical answers. One node, one
+ * scenario: each step builds on the ones before and they run in name order, so a failure names
+ * the step (the metrics step counts the one 503 of the min_version step).
  */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class QueryIntegrationTest {
   private static final String KEYSPACE = "it_query";
   private static final int ACCOUNTS = 16;
   private static final int CLIENTS = 4;
   private static final int TRANSFERS_PER_CLIENT = 30;
   private static final long SEED = Long.getLong("ledger.it.seed", System.nanoTime());
+  private static final int HTTP_PORT = TestNodes.freePort();
+  private static final int REMOTING_PORT = TestNodes.freePort();
 
-  private final int httpPort = TestNodes.freePort();
-  private final int remotingPort = TestNodes.freePort();
-  private TestHttp http;
+  @ClassRule
+  public static final OwnNode node = new OwnNode(QueryIntegrationTest::config);
+  private static TestHttp http;
+  /** The accounts the workload and the min_version step made, their versions, and their answers. */
+  private static List<String> ids;
+  private static final Map<String, Long> versions = new TreeMap<>();
+  private static final Map<String, String> answers = new TreeMap<>();
 
-  private Config config() {
+  private static Config config() {
     return TestNodes.onCassandra(KEYSPACE, Map.of(
-        "ledger.http.port", httpPort,
-        "akka.remote.artery.canonical.port", remotingPort,
+        "ledger.http.port", HTTP_PORT,
+        "akka.remote.artery.canonical.port", REMOTING_PORT,
         "ledger.recon.enabled", "off",
         "ledger.query.page-size-max", 50));
   }
 
-  @Test
-  public void statementsBalancesAndTransfersMatchTheEntitiesAndSurviveARebuild() throws Exception {
+  @BeforeClass
+  public static void connect() {
     System.out.println("QueryIntegrationTest seed=" + SEED);
-    CassandraSchema.apply(config());
-    LedgerNode node = LedgerNode.start(config(), Duration.ofSeconds(60));
-    try {
-      http = new TestHttp("http://127.0.0.1:" + httpPort);
-      List<String> ids = workload();
-      checkMinVersion();
-      ids.add("ryw");
-      Map<String, Long> versions = new TreeMap<>();
-      for (String id : ids) {
-        versions.put(id, http.get("/accounts/" + id).json().get("version").asLong());
-      }
-      Map<String, String> before = new TreeMap<>();
-      for (String id : ids) {
-        before.put(id, checkAccount(id, versions.get(id)));
-      }
-      checkListing(ids);
-      checkParameters(ids.get(1));
-      checkMetrics();
-      try (CqlSession cql = CassandraConnection.openSession(config())) {
-        checkCosts(cql);
-      }
+    http = node.http();
+  }
 
-      node.stop(Duration.ofSeconds(60));
-      QueryRebuild.run(config());
-      node = LedgerNode.start(config(), Duration.ofSeconds(60));
-      assertEquals("the query tables are empty after a rebuild", 404,
-          http.get("/accounts/" + ids.get(0) + "/entries").status());
-      for (String id : ids) {
-        assertEquals("rebuilt rows of " + id, before.get(id), checkAccount(id, versions.get(id)));
-      }
-    } finally {
-      node.stop(Duration.ofSeconds(60));
+  @Test
+  public void step1_aConcurrentWorkloadOfOneAndTwoPhaseTransfersIsAnswered() throws Exception {
+    ids = workload();
+  }
+
+  @Test
+  public void step2_minVersionSeesTheWriteOrRefusesDataNotReady() {
+    checkMinVersion();
+    ids.add("ryw");
+  }
+
+  @Test
+  public void step3_everyStatementBalanceAndTransfersMatchTheEntity() {
+    for (String id : ids) {
+      versions.put(id, http.get("/accounts/" + id).json().get("version").asLong());
+    }
+    for (String id : ids) {
+      answers.put(id, checkAccount(id, versions.get(id)));
+    }
+  }
+
+  @Test
+  public void step4_theListingPagesEveryAccountOnceAndFilters() throws Exception {
+    checkListing(ids);
+  }
+
+  @Test
+  public void step5_badParametersAre400() {
+    checkParameters(ids.get(1));
+  }
+
+  @Test
+  public void step6_theMetricsCountRequestsAndOutcomesWithoutIds() {
+    checkMetrics();
+  }
+
+  @Test
+  public void step7_queriesReadBoundedRows() throws Exception {
+    try (CqlSession cql = CassandraConnection.openSession(config())) {
+      checkCosts(cql);
+    }
+  }
+
+  @Test
+  public void step8_aRebuildGivesBackIdenticalAnswers() {
+    node.restart(() -> QueryRebuild.run(config()));
+    assertEquals("the query tables are empty after a rebuild", 404,
+        http.get("/accounts/" + ids.get(0) + "/entries").status());
+    for (String id : ids) {
+      assertEquals("rebuilt rows of " + id, answers.get(id), checkAccount(id, versions.get(id)));
     }
   }
 

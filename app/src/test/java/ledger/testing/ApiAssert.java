@@ -23,6 +23,18 @@ public final class ApiAssert {
     assertNoStackTrace(r);
   }
 
+  /** This status (the body in the failure message); returns the answer for more checks. */
+  public static Response assertStatus(Response r, int status) {
+    assertEquals(r.body(), status, r.status());
+    return r;
+  }
+
+  /** This status and exactly this JSON body (a retry answering what the first request did). */
+  public static void assertAnswer(Response r, int status, JsonNode expected) {
+    assertStatus(r, status);
+    assertEquals(expected, r.json());
+  }
+
   public static void assertNoStackTrace(Response r) {
     assertFalse("no stack trace leaks: " + r.body(), r.body().contains("\tat ") || r.body().contains("Exception"));
   }

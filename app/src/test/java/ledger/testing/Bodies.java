@@ -28,6 +28,11 @@ public final class Bodies {
     return "{\"id\":\"" + id + "\"," + l.substring(1, l.length() - 1) + extra + "}";
   }
 
+  /** A one-leg USD two-phase transfer that expires after {@code timeoutSeconds}. */
+  public static String pending(String id, String debit, String credit, long amount, long timeoutSeconds) {
+    return oneLeg(id, debit, credit, amount, ",\"pending\":true,\"timeout_seconds\":" + timeoutSeconds);
+  }
+
   public static String multi(String id, String extra, String... legs) {
     return "{\"id\":\"" + id + "\",\"legs\":[" + String.join(",", legs) + "]" + extra + "}";
   }

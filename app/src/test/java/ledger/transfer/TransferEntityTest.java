@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Resolution;
+import ledger.account.Posting;
 import ledger.core.ResultCode;
 import ledger.testing.MutableClock;
 import ledger.testing.TestKits;

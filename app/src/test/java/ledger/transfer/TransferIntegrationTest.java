@@ -19,13 +19,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import ledger.LedgerNode;
 import ledger.cassandra.CassandraConnection;
-import ledger.cassandra.CassandraSchema;
+import ledger.testing.OwnNode;
 import ledger.testing.TestCassandra;
 import ledger.testing.TestHttp;
 import ledger.testing.TestNodes;
+import org.junit.BeforeClass;
+import org.junit.ClassRule;
+import org.junit.FixMethodOrder;
 import org.junit.Test;
+import org.junit.runners.MethodSorters;
 
 /**
  * Transfers over HTTP on the real embedded Cassandra: many concurrent clients among 50
@@ -33,42 +36,51 @@ import org.junit.Test;
  * with the same id. Afterwards the books balance exactly (S1), no account breaks its limit
  * (S4), and every transfer a client saw acknowledged is reflected exactly once (S3, S5).
  * Also counts the journal writes of one-leg transfers against the docs/design.md budget.
+ * One node, one scenario: each step builds on the ones before and they run in name order, so
+ * a failure names the step.
  */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class TransferIntegrationTest {
   private static final String KEYSPACE = "it_transfers";
   private static final int ACCOUNTS = 50;
   private static final int CLIENTS = 8;
   private static final int TRANSFERS_PER_CLIENT = 60;
   private static final long SEED = Long.getLong("ledger.it.seed", System.nanoTime());
+  private static final int HTTP_PORT = TestNodes.freePort();
+  private static final int REMOTING_PORT = TestNodes.freePort();
 
-  private final int httpPort = TestNodes.freePort();
-  private final int remotingPort = TestNodes.freePort();
-  private volatile TestHttp http;
+  @ClassRule
+  public static final OwnNode node = new OwnNode(TransferIntegrationTest::config);
+  private static TestHttp http;
+  /** What the clients asked (id -> {debit, credit, amount}) and the last status each saw. */
+  private static final Map<String, long[]> requests = new ConcurrentHashMap<>();
+  private static final Map<String, Integer> acknowledged = new ConcurrentHashMap<>();
+  /** The balance each account must have: 1000, plus and minus the transfers found posted. */
+  private static final long[] expected = new long[ACCOUNTS];
 
-  private Config config() {
+  private static Config config() {
     return TestNodes.singleNode(Map.of(
-        "ledger.http.port", httpPort,
-        "akka.remote.artery.canonical.port", remotingPort,
+        "ledger.http.port", HTTP_PORT,
+        "akka.remote.artery.canonical.port", REMOTING_PORT,
         "ledger.cassandra.contact-points", TestCassandra.contactPoint(),
         "ledger.cassandra.keyspace", KEYSPACE,
         "ledger.cassandra.replication", "{'class': 'SimpleStrategy', 'replication_factor': 1}",
         "ledger.transfer.presumed-abort-after", "4s"));
   }
 
-  @Test
-  public void concurrentClientsAndANodeRestartLoseNothingAcknowledged() throws Exception {
+  @BeforeClass
+  public static void connect() {
     System.out.println("TransferIntegrationTest seed=" + SEED);
-    CassandraSchema.apply(config());
-    LedgerNode node = LedgerNode.start(config(), Duration.ofSeconds(60));
-    http = new TestHttp("http://127.0.0.1:" + httpPort);
+    http = node.http();
+  }
+
+  @Test
+  public void step1_concurrentClientsAcrossANodeRestartEachGetADefiniteAnswer() throws Exception {
     createAccount("op", "{\"id\":\"op\",\"currency\":\"USD\",\"min_balance\":null}");
     for (int i = 0; i < ACCOUNTS; i++) {
       createAccount("a" + i, "{\"id\":\"a" + i + "\",\"currency\":\"USD\"}");
       assertEquals(201, send("fund-" + i, "op", "a" + i, 1000));
     }
-
-    Map<String, long[]> requests = new ConcurrentHashMap<>(); // id -> {debit, credit, amount}
-    Map<String, Integer> acknowledged = new ConcurrentHashMap<>(); // id -> final HTTP status
     AtomicInteger done = new AtomicInteger();
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
     List<Future<?>> running = new ArrayList<>();
@@ -91,23 +103,21 @@ public class TransferIntegrationTest {
     while (done.get() < CLIENTS * TRANSFERS_PER_CLIENT / 2) {
       Thread.sleep(20);
     }
-    node.stop(Duration.ofSeconds(60)); // clients see refused connections and keep retrying
-    node = LedgerNode.start(config(), Duration.ofSeconds(60));
+    node.restart(() -> { }); // clients see refused connections and keep retrying
     for (Future<?> f : running) {
       f.get(5, TimeUnit.MINUTES);
     }
     clients.shutdown();
-    try {
-      awaitNoPending();
-      checkBooks(requests, acknowledged);
-      countJournalWrites();
-    } finally {
-      node.stop(Duration.ofSeconds(60));
-    }
   }
 
-  private void checkBooks(Map<String, long[]> requests, Map<String, Integer> acknowledged) {
-    long[] expected = new long[ACCOUNTS];
+  @Test
+  public void step2_noLegIsLeftPending() throws Exception {
+    awaitNoPending();
+  }
+
+  /** S3, S5: what a client saw acknowledged is posted; what it saw rejected stays rejected. */
+  @Test
+  public void step3_everyAcknowledgedTransferIsPostedAndEveryRefusalStaysRejected() {
     java.util.Arrays.fill(expected, 1000);
     int posted = 0;
     int rejected = 0;
@@ -130,6 +140,13 @@ public class TransferIntegrationTest {
         assertEquals("rejected", status);
       }
     }
+    System.out.println("TransferIntegrationTest: " + posted + " posted, " + rejected + " rejected, across a restart");
+    assertTrue(posted > 100);
+  }
+
+  /** S1, S4, and every posted transfer reflected exactly once on both its accounts. */
+  @Test
+  public void step4_theBooksBalanceExactlyAndNoAccountBreaksItsLimit() {
     long debits = 0;
     long credits = 0;
     for (String id : accountIds()) {
@@ -144,8 +161,11 @@ public class TransferIntegrationTest {
       }
     }
     assertEquals("S1", debits, credits);
-    System.out.println("TransferIntegrationTest: " + posted + " posted, " + rejected + " rejected, across a restart");
-    assertTrue(posted > 100);
+  }
+
+  @Test
+  public void step5_aOneLegTransferCostsTheBudgetedJournalWrites() throws Exception {
+    countJournalWrites();
   }
 
   /**
@@ -177,11 +197,11 @@ public class TransferIntegrationTest {
         tagsAfter.getOrDefault("Transfer", 0));
   }
 
-  private Map<String, Integer> journalRowsByEntityType() {
+  private static Map<String, Integer> journalRowsByEntityType() {
     return rowsByEntityType("messages");
   }
 
-  private Map<String, Integer> rowsByEntityType(String table) {
+  private static Map<String, Integer> rowsByEntityType(String table) {
     Map<String, Integer> counts = new HashMap<>();
     try (CqlSession session = CassandraConnection.openSession(config())) {
       for (Row row : session.execute("SELECT persistence_id FROM " + KEYSPACE + "." + table)) {

@@ -33,6 +33,7 @@ import ledger.LedgerNode;
 import ledger.account.Account;
 import ledger.account.AccountEntity;
 import ledger.account.AccountSpec;
+import ledger.account.Posting;
 import ledger.core.ResultCode;
 import ledger.testing.TestNodes;
 import ledger.transfer.Transfer.Status;
@@ -439,7 +440,8 @@ public class TransferSimulationTest {
     for (int i = 0; i < 25; i++) {
       String id = accountIds.get(random.nextInt(accountIds.size()));
       var replayed = kit.spawn(AccountEntity.create(id, accountSettings,
-          new AccountEntity.Environment(tid -> sharding.entityRefFor(TransferEntity.TYPE_KEY, tid), null, Clock.systemUTC())));
+          new AccountEntity.Environment(
+              TransferEntity.coordinators(tid -> sharding.entityRefFor(TransferEntity.TYPE_KEY, tid)), null, Clock.systemUTC())));
       AccountEntity.Reply r = ask(replayed, AccountEntity.Get::new);
       assertEquals("S7 " + id, getAccount(id), ((AccountEntity.Accepted) r).account());
       kit.stop(replayed);

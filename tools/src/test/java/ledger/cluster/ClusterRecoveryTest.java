@@ -1,18 +1,14 @@
 package ledger.cluster;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import ledger.tools.Recovery;
-import ledger.testing.TestKeys;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Ports;
-import ledger.testing.TestHttp;
 import org.junit.After;
 import org.junit.Test;
 
@@ -45,27 +41,17 @@ public class ClusterRecoveryTest {
     ClusterNodeProcess.startAll(ports, keyspace, logs, nodes);
 
     ClusterNodeProcess victim = nodes.get(1);
-    Recovery.Outcome outcome = Recovery.measure(
-        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), TestKeys.key().text(), 40, 24,
-            Duration.ofSeconds(5), Duration.ofSeconds(90), SEED),
+    Recovery.Outcome outcome = Recovery.measure(RecoveryChecks.settings(nodes, SEED),
         Recovery.Fault.killNode(1, () -> victim.process().destroyForcibly()));
     System.out.println("ClusterRecoveryTest " + outcome);
 
-    assertTrue("every account served again: " + outcome, outcome.allRecovered());
-    assertTrue("the kill disturbed some accounts (else this measured nothing): " + outcome, outcome.affected() > 0);
-    assertTrue("transfers were acknowledged: " + outcome, outcome.acknowledged() > 100);
-    assertEquals("acknowledged transfers lost: " + outcome, 0, outcome.acknowledgedLost());
-    assertEquals("accounts whose balance is not exactly their posted transfers: " + outcome, 0,
-        outcome.balanceMismatches());
-    assertTrue("S1: " + outcome, outcome.s1Holds());
+    RecoveryChecks.assertRecovered(outcome, "kill", "", 100);
     assertEquals("the survivors removed the killed node", 2, nodes.get(0).upMembers());
     assertEquals("journals written by two incarnations at once", List.of(),
         JournalWriters.interleaved(cassandra, keyspace));
 
     ClusterNodeProcess restarted = ClusterNodeProcess.start(ports.get(1), ports, keyspace, logs.resolve("node-2b.log"));
     nodes.set(1, restarted);
-    restarted.awaitUp(3, Duration.ofSeconds(120));
-    assertEquals("the restarted node serves", 200,
-        new TestHttp(restarted.url()).get("/accounts/" + outcome.firstAccountId()).status());
+    RecoveryChecks.assertRejoinsAndServes(restarted, outcome, "the restarted node serves");
   }
 }

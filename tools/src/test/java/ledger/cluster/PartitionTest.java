@@ -21,13 +21,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import ledger.tools.Recovery;
-import ledger.testing.TestKeys;
 import ledger.testing.ClusterNodeProcess;
 import ledger.testing.ClusterNodeProcess.Placement;
 import ledger.testing.ClusterNodeProcess.Ports;
 import ledger.testing.NetworkNamespaces;
 import ledger.testing.TestCassandra;
-import ledger.testing.TestHttp;
 import ledger.testing.TestNodes;
 import org.junit.After;
 import org.junit.Test;
@@ -89,9 +87,7 @@ public class PartitionTest {
     ClusterNodeProcess cutOff = nodes.get(2);
     long[] cutAt = new long[1];
     CompletableFuture<Long> exitedAt = cutOff.process().onExit().thenApply(p -> System.nanoTime());
-    Recovery.Outcome outcome = Recovery.measure(
-        new Recovery.Settings(nodes.stream().map(ClusterNodeProcess::url).toList(), TestKeys.key().text(), 40, 24,
-            Duration.ofSeconds(5), Duration.ofSeconds(90), SEED),
+    Recovery.Outcome outcome = Recovery.measure(RecoveryChecks.settings(nodes, SEED),
         Recovery.Fault.partition(2, () -> {
           cutAt[0] = System.nanoTime();
           network.isolate(3);
@@ -104,22 +100,14 @@ public class PartitionTest {
         cutOff.log().contains("SBR took decision DownReachable"));
     assertTheMinorityStoppedWithinTheMargin(cutOff.log(), nodes.get(0).log() + nodes.get(1).log());
     assertEquals("the majority removed the cut-off node", 2, nodes.get(0).upMembers());
-    assertTrue("every account served again by the majority: " + outcome, outcome.allRecovered());
-    assertTrue("the cut disturbed some accounts (else this measured nothing): " + outcome, outcome.affected() > 0);
-    assertTrue("transfers were acknowledged: " + outcome, outcome.acknowledged() > 50);
-    assertEquals("acknowledged transfers lost: " + outcome, 0, outcome.acknowledgedLost());
-    assertEquals("accounts whose balance is not exactly their posted transfers: " + outcome, 0,
-        outcome.balanceMismatches());
-    assertTrue("S1: " + outcome, outcome.s1Holds());
+    RecoveryChecks.assertRecovered(outcome, "cut", " by the majority", 50);
     assertEquals("journals written by two live incarnations at once", List.of(), JournalWriters.interleaved(cassandra, KEYSPACE));
 
     network.healAll();
     ClusterNodeProcess restarted = ClusterNodeProcess.start(placements.get(2), ports.get(2), contactPoints, relay,
         KEYSPACE, logs.resolve("node-3b.log"));
     nodes.set(2, restarted);
-    restarted.awaitUp(3, Duration.ofSeconds(120));
-    assertEquals("the rejoined node serves", 200,
-        new TestHttp(restarted.url()).get("/accounts/" + outcome.firstAccountId()).status());
+    RecoveryChecks.assertRejoinsAndServes(restarted, outcome, "the rejoined node serves");
   }
 
   /**

@@ -1,4 +1,4 @@
-package ledger.transfer;
+package ledger.account;
 
 import ledger.core.CborSerializable;
 
