@@ -85,7 +85,8 @@ public final class Recovery {
   /** What one measurement saw. */
   public record Outcome(String firstAccountId, String fault, long healedMillis, int accounts, long[] recoveredMillis,
                         long[] affectedMillis, long[] transferMillis, long acknowledged, long unknown, long unknownPosted, Map<String, Long> failures,
-                        int acknowledgedLost, int balanceMismatches, boolean s1Holds, Instant faultAt, Instant endedAt) {
+                        int acknowledgedLost, int balanceMismatches, boolean s1Holds, int slowOnly, Instant faultAt,
+                        Instant endedAt) {
     public long maxMillis() {
       return recoveredMillis.length == 0 ? -1 : recoveredMillis[recoveredMillis.length - 1];
     }
@@ -114,11 +115,11 @@ public final class Recovery {
     public String toString() {
       return String.format(
           "%s%s: %d/%d accounts answer again, max %d ms, p50 %d ms after the fault; %d were unavailable for a"
-              + " while: their p50 %d ms; first posted transfer per account: %d/%d, max %d ms, p50 %d ms"
+              + " while (%d of them only slow: a first read over %d ms): their p50 %d ms; first posted transfer per account: %d/%d, max %d ms, p50 %d ms"
               + "%n  transfers acknowledged %d, unknown outcomes %d (settled: %d posted),"
               + " failures by code %s%n  acknowledged transfers lost %d, balances not exact %d, S1 %s",
           fault, healedMillis > 0 ? " (healed at +" + healedMillis + " ms)" : "", recoveredMillis.length, accounts,
-          maxMillis(), p50Millis(), affected(), percentile(affectedMillis, 50), transferMillis.length, accounts,
+          maxMillis(), p50Millis(), affected(), slowOnly, SLOW_READ.toMillis(), percentile(affectedMillis, 50), transferMillis.length, accounts,
           percentile(transferMillis, 100), percentile(transferMillis, 50), acknowledged, unknown, unknownPosted,
           failures, acknowledgedLost, balanceMismatches, s1Holds ? "holds" : "BROKEN");
     }
@@ -140,6 +141,7 @@ public final class Recovery {
   private long[] firstSuccess;
   private long[] firstRead;
   private boolean[] readFailed;
+  private boolean[] firstReadSlow;
   private long[] firstProbeSent;
   private AtomicBoolean[] probing;
 
@@ -164,6 +166,7 @@ public final class Recovery {
     firstRead = new long[n];
     Arrays.fill(firstRead, -1);
     readFailed = new boolean[n];
+    firstReadSlow = new boolean[n];
     firstProbeSent = new long[n];
     Arrays.fill(firstProbeSent, -1);
     probing = new AtomicBoolean[n];
@@ -314,7 +317,7 @@ public final class Recovery {
                   firstRead[account] = now;
                 }
                 if (first && now - sentAt > SLOW_READ.toNanos()) {
-                  readFailed[account] = true;
+                  firstReadSlow[account] = true;
                 }
               } else {
                 readFailed[account] = true;
@@ -412,11 +415,15 @@ public final class Recovery {
     List<Long> answered = new ArrayList<>();
     List<Long> affected = new ArrayList<>();
     List<Long> transfers = new ArrayList<>();
+    int slowOnly = 0;
     synchronized (this) {
       for (int i = 0; i < n; i++) {
         if (firstRead[i] >= 0) {
           answered.add((firstRead[i] - killedAt) / 1_000_000);
-          if (readFailed[i]) {
+          if (firstReadSlow[i] && !readFailed[i]) {
+            slowOnly++;
+          }
+          if (readFailed[i] || firstReadSlow[i]) {
             affected.add((firstRead[i] - killedAt) / 1_000_000);
           }
         }
@@ -429,7 +436,7 @@ public final class Recovery {
     failures.forEach((k, v) -> failureCounts.put(k, v.sum()));
     return new Outcome(account(0), fault, healedAt == 0 ? 0 : (healedAt - killedAt) / 1_000_000, n, sorted(answered),
         sorted(affected), sorted(transfers), acked.size() - unknownPosted, unknown.size(), unknownPosted, failureCounts, lost, mismatches, debits == credits,
-        faultAt, faultAt.plusMillis((ended - killedAt) / 1_000_000));
+        slowOnly, faultAt, faultAt.plusMillis((ended - killedAt) / 1_000_000));
   }
 
   /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
@@ -554,7 +561,7 @@ public final class Recovery {
       }
       outcomes.add(o);
       (victim == oldest ? oldestKilled : youngerKilled).add(
-          new RecoverySeries.Run(o.maxMillis(), o.p50Millis(), o.affected(), o.accounts(), timeline));
+          new RecoverySeries.Run(o.maxMillis(), o.p50Millis(), o.affected(), o.slowOnly(), o.accounts(), timeline));
       cluster.start(victim);
     }
     for (RecoverySeries series : List.of(oldestKilled, youngerKilled)) {

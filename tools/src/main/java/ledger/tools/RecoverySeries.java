@@ -11,8 +11,13 @@ import java.util.Locale;
  * the share of accounts affected over all runs, and the median of each stage of the timeline.
  */
 public final class RecoverySeries {
-  /** One run: every account served again after {@code maxMillis}, half of them after {@code p50Millis}. */
-  public record Run(long maxMillis, long p50Millis, int affected, int accounts, FailoverTimeline.Timeline timeline) {}
+  /**
+   * One run: every account served again after {@code maxMillis}, half of them after
+   * {@code p50Millis}; {@code affected} of {@code accounts} had a first read after the kill that
+   * failed or was slow, {@code slowOnly} of those only slow.
+   */
+  public record Run(long maxMillis, long p50Millis, int affected, int slowOnly, int accounts,
+                    FailoverTimeline.Timeline timeline) {}
 
   private final String mode;
   private final List<Run> runs = new ArrayList<>();
@@ -52,6 +57,13 @@ public final class RecoverySeries {
     return accounts == 0 ? 0 : (double) affected / accounts;
   }
 
+  /** Accounts whose first read was only slow, as a fraction of all accounts of every run. */
+  public double shareSlowOnly() {
+    long slow = runs.stream().mapToLong(Run::slowOnly).sum();
+    long accounts = runs.stream().mapToLong(Run::accounts).sum();
+    return accounts == 0 ? 0 : (double) slow / accounts;
+  }
+
   public long medianMax() {
     return median(runs.stream().mapToLong(Run::maxMillis).toArray());
   }
@@ -79,8 +91,10 @@ public final class RecoverySeries {
   public String toString() {
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
         "kill %s, %d runs: every account served again (max per run): median %d ms, worst %d ms; p50 per run:"
-            + " median %d ms, worst %d ms; accounts affected (first read after the kill failed or slow): %.1f %%",
-        mode, runs.size(), medianMax(), worstMax(), medianP50(), worstP50(), 100 * shareAffected()));
+            + " median %d ms, worst %d ms; accounts affected (first read after the kill failed or slow): %.1f %%"
+            + " (failed %.1f %%, only slow %.1f %%)",
+        mode, runs.size(), medianMax(), worstMax(), medianP50(), worstP50(), 100 * shareAffected(),
+        100 * (shareAffected() - shareSlowOnly()), 100 * shareSlowOnly()));
     if (runs.stream().anyMatch(r -> r.timeline() != null)) {
       s.append(String.format("%n  median timeline:"));
       String sep = " ";

@@ -19,35 +19,35 @@ public class FailoverTimelineTest {
   private static final Instant KILL = Instant.parse("2026-12-06T15:20:01.000Z");
   private static final Instant END = Instant.parse("2026-12-06T15:20:20.000Z");
 
-  /** Lines in the node's pattern (%date{ISO8601} %-5level %logger{36} %X{akkaSource} - %msg), node 1 killed. */
+  /** Lines as a node of ./ledger cluster logs them (%date{ISO8601} %-5level %logger{36} %X{akkaSource} - %msg; the Akka ones taken from a run), node 1 killed. */
   private static final List<String> LINES = List.of(
-      "2026-12-06 15:20:00,990 WARN  akka.cluster.Cluster akka://ledger@127.0.0.1:25522/system/cluster/core/daemon"
+      "2026-12-06 15:20:00,990 WARN  akka.cluster.Cluster Cluster(akka://ledger)"
           + " - Cluster Node [akka://ledger@127.0.0.1:25522] - Marking node as UNREACHABLE"
           + " [Member(akka://ledger@127.0.0.1:25521, Up)].",
       "2026-12-06 15:20:01,480 INFO  ledger.audit  - {\"action\":\"transfer.create\",\"status\":201}",
-      "2026-12-06 15:20:02,523 WARN  akka.cluster.Cluster akka://ledger@127.0.0.1:25522/system/cluster/core/daemon"
+      "2026-12-06 15:20:02,523 WARN  akka.cluster.Cluster Cluster(akka://ledger)"
           + " - Cluster Node [akka://ledger@127.0.0.1:25522] - Marking node as UNREACHABLE"
           + " [Member(akka://ledger@127.0.0.1:25521, Up)].",
-      "2026-12-06 15:20:02,301 WARN  akka.cluster.Cluster akka://ledger@127.0.0.1:25523/system/cluster/core/daemon"
+      "2026-12-06 15:20:02,301 WARN  akka.cluster.Cluster Cluster(akka://ledger)"
           + " - Cluster Node [akka://ledger@127.0.0.1:25523] - Marking node as UNREACHABLE"
           + " [Member(akka://ledger@127.0.0.1:25521, Up)].",
-      "2026-12-06 15:20:02,310 INFO  a.c.sbr.SplitBrainResolver akka://ledger@127.0.0.1:25522/system/cluster/core/daemon/downingProvider"
+      "2026-12-06 15:20:02,310 INFO  akka.cluster.sbr.SplitBrainResolver akka://ledger/system/cluster/core/daemon/downingProvider"
           + " - SBR found unreachable members, waiting for stable-after = 1000 ms before taking downing decision."
           + " Now 1 unreachable members found. Downing decision will not be made before 2026-12-06T15:20:03.310Z.",
-      "2026-12-06 15:20:04,210 WARN  a.c.sbr.SplitBrainResolver akka://ledger@127.0.0.1:25522/system/cluster/core/daemon/downingProvider"
+      "2026-12-06 15:20:04,210 WARN  akka.cluster.sbr.SplitBrainResolver akka://ledger/system/cluster/core/daemon/downingProvider"
           + " - SBR took decision DownUnreachable and is downing [akka://ledger@127.0.0.1:25521], [1] unreachable of [3]"
           + " members, all members in DC [Member(akka://ledger@127.0.0.1:25521, Up), Member(akka://ledger@127.0.0.1:25522,"
           + " Up), Member(akka://ledger@127.0.0.1:25523, Up)], full reachability status: [akka://ledger@127.0.0.1:25522"
           + " -> akka://ledger@127.0.0.1:25521: Unreachable [Unreachable] (1)]",
-      "2026-12-06 15:20:04,212 INFO  akka.cluster.Cluster akka://ledger@127.0.0.1:25522/system/cluster/core/daemon"
+      "2026-12-06 15:20:04,212 INFO  akka.cluster.Cluster Cluster(akka://ledger)"
           + " - Cluster Node [akka://ledger@127.0.0.1:25522] - Marking unreachable node [akka://ledger@127.0.0.1:25521]"
           + " as [Down]",
-      "2026-12-06 15:20:05,003 INFO  akka.cluster.Cluster akka://ledger@127.0.0.1:25522/system/cluster/core/daemon"
+      "2026-12-06 15:20:05,003 INFO  akka.cluster.Cluster Cluster(akka://ledger)"
           + " - Cluster Node [akka://ledger@127.0.0.1:25522] - Leader is removing unreachable node"
           + " [akka://ledger@127.0.0.1:25521]",
-      "2026-12-06 15:20:07,001 INFO  a.c.singleton.ClusterSingletonManager akka://ledger@127.0.0.1:25522/system/sharding/TransferCoordinator"
+      "2026-12-06 15:20:07,001 INFO  a.c.s.ClusterSingletonManager akka://ledger@127.0.0.1:25522/system/sharding/TransferCoordinator"
           + " - Singleton manager starting singleton actor [akka://ledger/system/sharding/TransferCoordinator/singleton]",
-      "2026-12-06 15:20:07,005 INFO  a.c.singleton.ClusterSingletonManager akka://ledger@127.0.0.1:25522/system/sharding/AccountCoordinator"
+      "2026-12-06 15:20:07,005 INFO  a.c.s.ClusterSingletonManager akka://ledger@127.0.0.1:25522/system/sharding/AccountCoordinator"
           + " - Singleton manager starting singleton actor [akka://ledger/system/sharding/AccountCoordinator/singleton]",
       "2026-12-06 15:20:07,650 DEBUG a.c.s.PersistentShardCoordinator akka://ledger@127.0.0.1:25522/system/sharding/TransferCoordinator/singleton/coordinator"
           + " - Transfer: Coordinator initialization completed",

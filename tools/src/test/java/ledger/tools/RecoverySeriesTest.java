@@ -32,21 +32,22 @@ public class RecoverySeriesTest {
   @Test
   public void sumsUpTheRunsOfOneMode() {
     RecoverySeries s = new RecoverySeries("oldest");
-    s.add(new RecoverySeries.Run(12_200, 1_100, 70, 200, timeline(1_500, 3_200, 6_700)));
-    s.add(new RecoverySeries.Run(9_700, 900, 60, 200, timeline(1_700, 3_400, -1)));
-    s.add(new RecoverySeries.Run(13_300, 1_300, 80, 200, null));
+    s.add(new RecoverySeries.Run(12_200, 1_100, 70, 10, 200, timeline(1_500, 3_200, 6_700)));
+    s.add(new RecoverySeries.Run(9_700, 900, 60, 0, 200, timeline(1_700, 3_400, -1)));
+    s.add(new RecoverySeries.Run(13_300, 1_300, 80, 20, 200, null));
     assertEquals(12_200, s.medianMax());
     assertEquals(13_300, s.worstMax());
     assertEquals(1_100, s.medianP50());
     assertEquals(1_300, s.worstP50());
     assertEquals(210 / 600.0, s.shareAffected(), 1e-9); // over all accounts of all runs
+    assertEquals(30 / 600.0, s.shareSlowOnly(), 1e-9);
     assertArrayEquals(new long[] {1_600, 2}, s.medianStage(Stage.UNREACHABLE)); // runs without a timeline do not count
     assertArrayEquals(new long[] {6_700, 1}, s.medianStage(Stage.COORDINATOR_READY));
     assertArrayEquals(new long[] {-1, 0}, s.medianStage(Stage.SHARDS_ALLOCATED));
     String text = s.toString();
     assertTrue(text, text.startsWith("kill oldest, 3 runs: every account served again (max per run): median 12200 ms,"
         + " worst 13300 ms; p50 per run: median 1100 ms, worst 1300 ms; accounts affected (first read after the kill"
-        + " failed or slow): 35.0 %"));
+        + " failed or slow): 35.0 % (failed 30.0 %, only slow 5.0 %)"));
     assertTrue(text, text.contains("median timeline: unreachable +1600 ms (2 of 3 runs), downed +3300 ms (2 of 3 runs),"));
     assertTrue(text, text.contains("coordinator ready +6700 ms (1 of 3 runs), shards allocated -, last account +12200 ms"));
   }
