@@ -107,6 +107,11 @@ public final class Recovery {
       return affectedMillis.length;
     }
 
+    /** Accounts whose first read after the fault failed or timed out: {@link #affected} but the only slow ones. */
+    public int failed() {
+      return affectedMillis.length - slowOnly;
+    }
+
     public boolean booksExact() {
       return acknowledgedLost == 0 && balanceMismatches == 0 && s1Holds;
     }

@@ -105,7 +105,7 @@ public class PartitionTest {
     assertTheMinorityStoppedWithinTheMargin(cutOff.log(), nodes.get(0).log() + nodes.get(1).log());
     assertEquals("the majority removed the cut-off node", 2, nodes.get(0).upMembers());
     assertTrue("every account served again by the majority: " + outcome, outcome.allRecovered());
-    assertTrue("the cut disturbed some accounts (else this measured nothing): " + outcome, outcome.affected() > 0);
+    assertTrue("the cut disturbed some accounts (else this measured nothing): " + outcome, outcome.failed() > 0);
     assertTrue("transfers were acknowledged: " + outcome, outcome.acknowledged() > 50);
     assertEquals("acknowledged transfers lost: " + outcome, 0, outcome.acknowledgedLost());
     assertEquals("accounts whose balance is not exactly their posted transfers: " + outcome, 0,
