@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,6 +45,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Recovery {
   private static final long FUNDING = 1_000_000_000L;
+  /** A first read after the fault answered later than this counts its account as affected. */
+  static final Duration SLOW_READ = Duration.ofMillis(500);
 
   /** What to load: node base URLs, the API key to send (null for none), how many accounts and client threads, and for how long. */
   public record Settings(List<String> nodes, String key, int accounts, int workers, Duration before, Duration deadline, long seed) {}
@@ -81,7 +85,8 @@ public final class Recovery {
   /** What one measurement saw. */
   public record Outcome(String firstAccountId, String fault, long healedMillis, int accounts, long[] recoveredMillis,
                         long[] affectedMillis, long[] transferMillis, long acknowledged, long unknown, long unknownPosted, Map<String, Long> failures,
-                        int acknowledgedLost, int balanceMismatches, boolean s1Holds) {
+                        int acknowledgedLost, int balanceMismatches, boolean s1Holds, int slowOnly, Instant faultAt,
+                        Instant endedAt) {
     public long maxMillis() {
       return recoveredMillis.length == 0 ? -1 : recoveredMillis[recoveredMillis.length - 1];
     }
@@ -94,9 +99,17 @@ public final class Recovery {
       return recoveredMillis.length == accounts && transferMillis.length == accounts;
     }
 
-    /** Accounts whose first read after the fault failed or timed out (their shard had to move). */
+    /**
+     * Accounts whose first read after the fault failed, timed out or answered only after
+     * {@link #SLOW_READ} (their shard had to move).
+     */
     public int affected() {
       return affectedMillis.length;
+    }
+
+    /** Accounts whose first read after the fault failed or timed out: {@link #affected} but the only slow ones. */
+    public int failed() {
+      return affectedMillis.length - slowOnly;
     }
 
     public boolean booksExact() {
@@ -107,11 +120,11 @@ public final class Recovery {
     public String toString() {
       return String.format(
           "%s%s: %d/%d accounts answer again, max %d ms, p50 %d ms after the fault; %d were unavailable for a"
-              + " while: their p50 %d ms; first posted transfer per account: %d/%d, max %d ms, p50 %d ms"
+              + " while (%d of them only slow: a first read over %d ms): their p50 %d ms; first posted transfer per account: %d/%d, max %d ms, p50 %d ms"
               + "%n  transfers acknowledged %d, unknown outcomes %d (settled: %d posted),"
               + " failures by code %s%n  acknowledged transfers lost %d, balances not exact %d, S1 %s",
           fault, healedMillis > 0 ? " (healed at +" + healedMillis + " ms)" : "", recoveredMillis.length, accounts,
-          maxMillis(), p50Millis(), affected(), percentile(affectedMillis, 50), transferMillis.length, accounts,
+          maxMillis(), p50Millis(), affected(), slowOnly, SLOW_READ.toMillis(), percentile(affectedMillis, 50), transferMillis.length, accounts,
           percentile(transferMillis, 100), percentile(transferMillis, 50), acknowledged, unknown, unknownPosted,
           failures, acknowledgedLost, balanceMismatches, s1Holds ? "holds" : "BROKEN");
     }
@@ -127,11 +140,14 @@ public final class Recovery {
   private volatile int victim = -1;
   private volatile boolean victimStillReached;
   private volatile long killedAt = Long.MAX_VALUE;
+  private Instant faultAt;
   private long healedAt;
   private volatile boolean stop;
   private long[] firstSuccess;
   private long[] firstRead;
   private boolean[] readFailed;
+  private boolean[] firstReadSlow;
+  private long[] firstProbeSent;
   private AtomicBoolean[] probing;
 
   private Recovery(Settings settings) {
@@ -155,6 +171,9 @@ public final class Recovery {
     firstRead = new long[n];
     Arrays.fill(firstRead, -1);
     readFailed = new boolean[n];
+    firstReadSlow = new boolean[n];
+    firstProbeSent = new long[n];
+    Arrays.fill(firstProbeSent, -1);
     probing = new AtomicBoolean[n];
     for (int i = 0; i < n; i++) {
       probing[i] = new AtomicBoolean();
@@ -170,6 +189,7 @@ public final class Recovery {
     victim = fault.deadNode();
     victimStillReached = fault.stillReached();
     killedAt = System.nanoTime();
+    faultAt = Instant.now();
     ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor();
     prober.scheduleAtFixedRate(this::probe, 0, 100, TimeUnit.MILLISECONDS);
     fault.inject().run();
@@ -188,8 +208,9 @@ public final class Recovery {
       f.get();
     }
     pool.shutdown();
+    long ended = System.nanoTime();
     long unknownPosted = settle();
-    return check(fault.name(), unknownPosted);
+    return check(fault.name(), unknownPosted, ended);
   }
 
   private String account(int i) {
@@ -284,12 +305,24 @@ public final class Recovery {
       if (!probing[account].compareAndSet(false, true)) {
         continue;
       }
+      long sentAt = System.nanoTime();
+      boolean first;
+      synchronized (this) {
+        first = firstProbeSent[account] < 0;
+        if (first) {
+          firstProbeSent[account] = sentAt;
+        }
+      }
       http.getAsync(settings.nodes().get(liveNode(account)), "/accounts/" + account(account), Duration.ofSeconds(1))
           .whenComplete((response, error) -> {
             synchronized (this) {
+              long now = System.nanoTime();
               if (response != null && response.statusCode() == 200) {
                 if (firstRead[account] < 0) {
-                  firstRead[account] = System.nanoTime();
+                  firstRead[account] = now;
+                }
+                if (first && now - sentAt > SLOW_READ.toNanos()) {
+                  firstReadSlow[account] = true;
                 }
               } else {
                 readFailed[account] = true;
@@ -350,7 +383,7 @@ public final class Recovery {
     throw new IllegalStateException("no outcome for " + body);
   }
 
-  private Outcome check(String fault, long unknownPosted) throws Exception {
+  private Outcome check(String fault, long unknownPosted, long ended) throws Exception {
     int n = settings.accounts();
     String node = settings.nodes().get(Math.floorMod(victim + 1, settings.nodes().size()));
     List<Sent> acked = new ArrayList<>(acknowledged);
@@ -387,11 +420,15 @@ public final class Recovery {
     List<Long> answered = new ArrayList<>();
     List<Long> affected = new ArrayList<>();
     List<Long> transfers = new ArrayList<>();
+    int slowOnly = 0;
     synchronized (this) {
       for (int i = 0; i < n; i++) {
         if (firstRead[i] >= 0) {
           answered.add((firstRead[i] - killedAt) / 1_000_000);
-          if (readFailed[i]) {
+          if (firstReadSlow[i] && !readFailed[i]) {
+            slowOnly++;
+          }
+          if (readFailed[i] || firstReadSlow[i]) {
             affected.add((firstRead[i] - killedAt) / 1_000_000);
           }
         }
@@ -403,7 +440,8 @@ public final class Recovery {
     Map<String, Long> failureCounts = new TreeMap<>();
     failures.forEach((k, v) -> failureCounts.put(k, v.sum()));
     return new Outcome(account(0), fault, healedAt == 0 ? 0 : (healedAt - killedAt) / 1_000_000, n, sorted(answered),
-        sorted(affected), sorted(transfers), acked.size() - unknownPosted, unknown.size(), unknownPosted, failureCounts, lost, mismatches, debits == credits);
+        sorted(affected), sorted(transfers), acked.size() - unknownPosted, unknown.size(), unknownPosted, failureCounts, lost, mismatches, debits == credits,
+        slowOnly, faultAt, faultAt.plusMillis((ended - killedAt) / 1_000_000));
   }
 
   /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
@@ -449,19 +487,25 @@ public final class Recovery {
 
   static final String USAGE = """
       usage: ./ledger recovery [--runs 3] [--accounts 200] [--workers 48] [--seed S] [--kill each|oldest|younger]
-                               [--key API_KEY]""";
+                               [--key API_KEY]
+      Per run: every account served again (the max over the accounts) and the p50, the accounts
+      affected, and the stages from the surviving nodes' logs, after the kill: unreachable, downed,
+      removed, coordinator started and ready (when the oldest was killed), shards allocated, last
+      account. Then per mode (oldest, younger): the median and the worst run, and the share of
+      accounts affected (first read after the kill failed, timed out or took over 500 ms).""";
 
   /**
    * {@code ./ledger recovery}: against the cluster of {@code ./ledger cluster up}, whose node
-   * URLs ({@code --nodes}) and management URLs ({@code --management}) the script passes in;
-   * kills node 1, 2, 3... in turn (or the oldest, or a younger one) with
-   * {@code ./ledger cluster kill I}, starts it again after each run, prints each run and medians.
+   * URLs ({@code --nodes}), management URLs ({@code --management}) and log files ({@code --logs},
+   * optional: without them no timeline) the script passes in; kills node 1, 2, 3... in turn (or
+   * the oldest, or a younger one) with {@code ./ledger cluster kill I}, starts it again after
+   * each run, prints each run and, per mode, the median and the worst run.
    */
   public static void main(String[] args) throws Exception {
     CommandLine given;
     String kill;
     try {
-      given = CommandLine.parse(args, Set.of("nodes", "management", "runs", "accounts", "workers", "seed", "kill"),
+      given = CommandLine.parse(args, Set.of("nodes", "management", "logs", "runs", "accounts", "workers", "seed", "kill"),
           Set.of());
       if (given.flag("help")) {
         System.out.println(USAGE);
@@ -471,9 +515,12 @@ public final class Recovery {
       if (!List.of("each", "oldest", "younger").contains(kill)) {
         throw new IllegalArgumentException("--kill is each (node 1, 2, 3, ... in turn), oldest or younger, not " + kill);
       }
-      if (given.list("nodes", List.of()).size() < 2 || given.list("management", List.of()).size()
-          != given.list("nodes", List.of()).size() || given.whole("runs", 3) < 1) {
+      int size = given.list("nodes", List.of()).size();
+      if (size < 2 || given.list("management", List.of()).size() != size || given.whole("runs", 3) < 1) {
         throw new IllegalArgumentException("needs --nodes and --management of the same 2 or more nodes, --runs >= 1");
+      }
+      if (!given.list("logs", List.of()).isEmpty() && given.list("logs", List.of()).size() != size) {
+        throw new IllegalArgumentException("--logs names one log file per node, as --nodes");
       }
     } catch (IllegalArgumentException e) {
       System.err.println("recovery: " + e.getMessage());
@@ -484,14 +531,18 @@ public final class Recovery {
     ClusterScript cluster = new ClusterScript();
     List<String> nodes = given.list("nodes", List.of());
     List<String> management = given.list("management", List.of());
+    List<String> logs = given.list("logs", List.of());
     int size = nodes.size();
     int runs = given.whole("runs", 3);
     long seed = given.wholeLong("seed", System.nanoTime());
     String key = LedgerClient.key(given);
     System.out.printf("recovery: %d nodes, %d runs, kill %s, seed %d%n", size, runs, kill, seed);
     List<Outcome> outcomes = new ArrayList<>();
+    RecoverySeries oldestKilled = new RecoverySeries("oldest");
+    RecoverySeries youngerKilled = new RecoverySeries("younger");
     for (int r = 0; r < runs; r++) {
-      int oldest = oldestNode(management);
+      Members members = members(management);
+      int oldest = members.oldest();
       int victim = switch (kill) {
         case "oldest" -> oldest;
         case "younger" -> (oldest + 1 + r % (size - 1)) % size;
@@ -502,31 +553,54 @@ public final class Recovery {
           : " (not the oldest: the shard coordinators stay)";
       Settings settings = new Settings(nodes, key, given.whole("accounts", 200), given.whole("workers", 48),
           Duration.ofSeconds(10), Duration.ofSeconds(60), seed + r);
+      long[] logEnds = FailoverTimeline.ends(logs);
       Outcome o = measure(settings,
           Fault.killNode(victim, note, () -> cluster.kill(victim)));
       System.out.printf("run %d: %s%n", r + 1, o);
+      FailoverTimeline.Timeline timeline = null;
+      String dead = members.address(victim);
+      if (!logs.isEmpty() && dead != null) {
+        timeline = FailoverTimeline.read(FailoverTimeline.linesSince(logs, logEnds, victim), dead, o.faultAt(),
+            o.endedAt(), o.maxMillis(), ZoneId.systemDefault());
+        System.out.printf("  timeline after the kill: %s%n", timeline);
+      }
       outcomes.add(o);
+      (victim == oldest ? oldestKilled : youngerKilled).add(
+          new RecoverySeries.Run(o.maxMillis(), o.p50Millis(), o.affected(), o.slowOnly(), o.accounts(), timeline));
       cluster.start(victim);
     }
-    long[] max = outcomes.stream().mapToLong(Outcome::maxMillis).sorted().toArray();
-    long[] p50 = outcomes.stream().mapToLong(Outcome::p50Millis).sorted().toArray();
-    long[] affected = outcomes.stream().mapToLong(o -> percentile(o.affectedMillis(), 50)).sorted().toArray();
-    long[] transfers = outcomes.stream().mapToLong(o -> percentile(o.transferMillis(), 100)).sorted().toArray();
+    for (RecoverySeries series : List.of(oldestKilled, youngerKilled)) {
+      if (!series.runs().isEmpty()) {
+        System.out.println(series);
+      }
+    }
+    long[] max = outcomes.stream().mapToLong(Outcome::maxMillis).toArray();
+    long[] p50 = outcomes.stream().mapToLong(Outcome::p50Millis).toArray();
+    long[] affected = outcomes.stream().mapToLong(o -> percentile(o.affectedMillis(), 50)).toArray();
+    long[] transfers = outcomes.stream().mapToLong(o -> percentile(o.transferMillis(), 100)).toArray();
     boolean exact = outcomes.stream().allMatch(o -> o.allRecovered() && o.booksExact());
-    System.out.printf("median of %d runs: every account answers again %d ms after the kill (max), p50 %d ms;"
+    System.out.printf("median of all %d runs: every account answers again %d ms after the kill (max), p50 %d ms;"
             + " the accounts that were unavailable: p50 %d ms; every account had a posted transfer again after %d ms;"
-            + " books exact in every run: %s%n", runs, max[max.length / 2], p50[p50.length / 2],
-        affected[affected.length / 2], transfers[transfers.length / 2], exact ? "yes" : "NO");
+            + " books exact in every run: %s%n", runs, RecoverySeries.median(max), RecoverySeries.median(p50),
+        RecoverySeries.median(affected), RecoverySeries.median(transfers), exact ? "yes" : "NO");
     System.exit(exact ? 0 : 1);
   }
 
+  /** The members as Akka Management names them: each node's own address and which is the oldest. */
+  private record Members(int oldest, String[] self) {
+    /** Node {@code i}'s remoting address, {@code host:port}, or null if it did not say. */
+    String address(int i) {
+      String s = self[i];
+      return s == null || !s.contains("@") ? null : s.substring(s.indexOf('@') + 1);
+    }
+  }
+
   /**
-   * The index of the cluster's oldest member, which hosts the cluster singletons, the shard
-   * coordinators among them: Akka Management's {@code /cluster/members} names the oldest member
-   * and the answering node itself ({@code selfNode}), so the oldest is the node that names
-   * itself with that address.
+   * The cluster's members: Akka Management's {@code /cluster/members} names the oldest member,
+   * which hosts the cluster singletons, the shard coordinators among them, and the answering
+   * node itself ({@code selfNode}), so the oldest is the node that names itself with that address.
    */
-  private static int oldestNode(List<String> management) {
+  private static Members members(List<String> management) {
     LedgerClient http = new LedgerClient(null, Duration.ofSeconds(2));
     String oldest = null;
     String[] self = new String[management.size()];
@@ -534,7 +608,7 @@ public final class Recovery {
       try {
         JsonNode members = JSON.readTree(http.send(management.get(i), "/cluster/members", null,
             Duration.ofSeconds(5)).body());
-        self[i] = members.path("selfNode").asText("");
+        self[i] = members.path("selfNode").asText(null);
         oldest = oldest != null ? oldest : members.path("oldest").asText(null);
       } catch (IOException | RuntimeException e) {
         // this node does not answer: ask the others
@@ -544,6 +618,6 @@ public final class Recovery {
     if (index < 0) {
       throw new IllegalStateException("no node of the cluster named its oldest member (./ledger cluster status)");
     }
-    return index;
+    return new Members(index, self);
   }
 }

@@ -28,7 +28,7 @@ final class RecoveryChecks {
   static void assertRecovered(Recovery.Outcome outcome, String fault, String servedBy, long acknowledgedMin) {
     assertTrue("every account served again" + servedBy + ": " + outcome, outcome.allRecovered());
     assertTrue("the " + fault + " disturbed some accounts (else this measured nothing): " + outcome,
-        outcome.affected() > 0);
+        outcome.failed() > 0);
     assertTrue("transfers were acknowledged: " + outcome, outcome.acknowledged() > acknowledgedMin);
     assertEquals("acknowledged transfers lost: " + outcome, 0, outcome.acknowledgedLost());
     assertEquals("accounts whose balance is not exactly their posted transfers: " + outcome, 0,
