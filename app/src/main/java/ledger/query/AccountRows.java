@@ -133,10 +133,16 @@ public final class AccountRows {
       version = v;
       statementEntries(id, v, event).forEach(e -> rows.add(store.entry(e)));
       if (event instanceof AccountEntity.Created e) {
-        listing.putAll(Map.of("currency", e.spec().currency(), "status", "open", "created_at", e.at()));
-        listing.put("min_balance", e.spec().minBalance());
-        listing.put("max_balance", e.spec().maxBalance());
-        listing.put("metadata", e.spec().metadata());
+        listing.putAll(Map.of("currency", e.spec().currency(), "status", "open", "created_at", e.at(),
+            "metadata", e.spec().metadata()));
+        // A limit the account is created without is not written: a null would be a tombstone
+        // cell in every listing row, which every listing and totals read goes through.
+        if (e.spec().minBalance() != null) {
+          listing.put("min_balance", e.spec().minBalance());
+        }
+        if (e.spec().maxBalance() != null) {
+          listing.put("max_balance", e.spec().maxBalance());
+        }
         counters(new Counters(0, 0, 0, 0));
         touched(v, e.at());
       } else if (event instanceof AccountEntity.Locked e) {
