@@ -196,8 +196,7 @@ public final class AccountRows {
         QueryStore.Finish finish = new QueryStore.Finish(v, status, partial, at);
         PreparedTransfer here = preparedHere.remove(transferId);
         if (here != null) {
-          rows.add(store.accountTransfer(id, here.version(), transferId, here.leg().debit(), here.leg().credit(),
-              here.leg().preparedAt(), here.leg().deadline(), finish));
+          rows.add(transferRow(here, finish));
         } else if (leg.preparedVersion() != null) {
           rows.add(store.finishAccountTransfer(id, leg.preparedVersion(), transferId, finish));
         }
@@ -219,10 +218,16 @@ public final class AccountRows {
       listing.put("credits_pending", after.creditsPending());
     }
 
+    /** The account_transfers row of a transfer prepared in this run: pending, or as {@code finish} ended it. */
+    private QueryStore.RowWrite transferRow(PreparedTransfer p, QueryStore.Finish finish) {
+      PendingLeg leg = p.leg();
+      return store.accountTransfer(id, p.version(), leg.transferId(), leg.debit(), leg.credit(), leg.preparedAt(),
+          leg.deadline(), finish);
+    }
+
     List<QueryStore.RowWrite> rows() {
       List<QueryStore.RowWrite> all = new ArrayList<>(rows);
-      preparedHere.values().forEach(p -> all.add(store.accountTransfer(id, p.version(), p.leg().transferId(),
-          p.leg().debit(), p.leg().credit(), p.leg().preparedAt(), p.leg().deadline(), null)));
+      preparedHere.values().forEach(p -> all.add(transferRow(p, null)));
       all.addAll(held.values());
       return all;
     }

@@ -11,7 +11,7 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -102,7 +102,7 @@ public final class FailoverTimeline {
   public static Timeline read(List<String> lines, String dead, Instant killedAt, Instant until, long lastAccountMillis,
                               ZoneId zone) {
     Pattern deadNode = Pattern.compile("akka://[^@\\s]+@" + Pattern.quote(dead) + "(?!\\d)");
-    Map<Stage, Long> first = new LinkedHashMap<>();
+    Map<Stage, Long> first = new EnumMap<>(Stage.class);
     long lastAllocation = -1;
     int allocations = 0;
     for (String line : lines) {
@@ -122,7 +122,7 @@ public final class FailoverTimeline {
       long ms = at.toEpochMilli() - killedAt.toEpochMilli();
       String text = m.group(2);
       Stage stage = null;
-      if (text.contains("Marking node as UNREACHABLE [") && mentions(text, "Marking node as UNREACHABLE [", deadNode)) {
+      if (mentions(text, "Marking node as UNREACHABLE [", deadNode)) {
         stage = Stage.UNREACHABLE;
       } else if ((text.contains("SBR took decision ") && mentions(text, " and is downing [", deadNode))
           || (mentions(text, "Marking unreachable node [", deadNode) && text.contains("] as [Down]"))) {
@@ -144,13 +144,7 @@ public final class FailoverTimeline {
     if (lastAllocation >= 0) {
       first.put(Stage.SHARDS_ALLOCATED, lastAllocation);
     }
-    Map<Stage, Long> ordered = new LinkedHashMap<>();
-    for (Stage stage : Stage.values()) {
-      if (first.containsKey(stage)) {
-        ordered.put(stage, first.get(stage));
-      }
-    }
-    return new Timeline(ordered, allocations, lastAccountMillis);
+    return new Timeline(first, allocations, lastAccountMillis);
   }
 
   /** Whether {@code text} has {@code marker} (ending in "[") and the dead node's address before the next "]". */

@@ -147,7 +147,7 @@ public final class Recovery {
   private long[] firstRead;
   private boolean[] readFailed;
   private boolean[] firstReadSlow;
-  private long[] firstProbeSent;
+  private boolean[] probedOnce;
   private AtomicBoolean[] probing;
 
   private Recovery(Settings settings) {
@@ -172,8 +172,7 @@ public final class Recovery {
     Arrays.fill(firstRead, -1);
     readFailed = new boolean[n];
     firstReadSlow = new boolean[n];
-    firstProbeSent = new long[n];
-    Arrays.fill(firstProbeSent, -1);
+    probedOnce = new boolean[n];
     probing = new AtomicBoolean[n];
     for (int i = 0; i < n; i++) {
       probing[i] = new AtomicBoolean();
@@ -308,10 +307,8 @@ public final class Recovery {
       long sentAt = System.nanoTime();
       boolean first;
       synchronized (this) {
-        first = firstProbeSent[account] < 0;
-        if (first) {
-          firstProbeSent[account] = sentAt;
-        }
+        first = !probedOnce[account];
+        probedOnce[account] = true;
       }
       http.getAsync(settings.nodes().get(liveNode(account)), "/accounts/" + account(account), Duration.ofSeconds(1))
           .whenComplete((response, error) -> {
