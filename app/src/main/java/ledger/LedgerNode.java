@@ -20,6 +20,7 @@ import ledger.auth.Authenticator;
 import ledger.auth.NodeAuth;
 import ledger.cassandra.CassandraConnection;
 import ledger.cluster.ClusterFormation;
+import ledger.fencing.Fencing;
 import ledger.http.HttpServer;
 import ledger.http.HttpSettings;
 import ledger.liveness.HeldLegSweeper;
@@ -51,6 +52,8 @@ public final class LedgerNode {
     HttpSettings http = HttpSettings.fromConfig(full);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ledger", full);
     try {
+      // Before any shard or journal: they ask it whether this node may write.
+      Fencing.get(system);
       boolean remember = rememberAccounts(full);
       initEntities(system, full, remember);
       QueryStore store = new QueryStore(system, QuerySettings.fromConfig(full));

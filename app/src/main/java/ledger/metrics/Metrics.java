@@ -42,6 +42,9 @@ public final class Metrics implements Extension {
           + "whole lookback) and result (ok; failed; chunk_skipped; partial: a full read that skipped a chunk or "
           + "could not read its carried rows)")
       .labelNames("kind", "result").register(registry);
+  public final Counter fencedWrites = Counter.build("ledger_fenced_writes_total",
+      "Journal writes (events), journal deletes and snapshot writes refused because this node did not hold its node "
+          + "lease (docs/design.md \"Fencing\")").labelNames("store").register(registry);
   public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
       "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")
       .quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);

@@ -64,7 +64,8 @@ public class TagStreamGapTest {
 
   @BeforeClass
   public static void start() {
-    config = TestNodes.onCassandra(KEYSPACE, Map.of());
+    // A journal test without a cluster: no node lease to hold, so no fence (FencingIntegrationTest).
+    config = TestNodes.onCassandra(KEYSPACE, Map.of("ledger.fencing.enabled", "off"));
     CassandraSchema.apply(config);
     testKit = ActorTestKit.create("tag-gap-test", CassandraConnection.driverConfig(config).withFallback(config));
     store = new QueryStore(testKit.system(), QuerySettings.fromConfig(config));

@@ -49,6 +49,8 @@ public final class TestNodes {
         .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\"\n"
             // No Cassandra: no projections, no recon (their tests run on the embedded Cassandra).
             + "ledger.projection.enabled = off\nledger.recon.enabled = off\n"
+            // Nothing to fence: the in-memory journal lives and dies with this JVM.
+            + "ledger.fencing.enabled = off\n"
             // No api_keys table either: the node keeps the test key in memory.
             + "ledger.auth.store = memory"));
     return inMemory.withFallback(singleNode(Map.of())).resolve();
