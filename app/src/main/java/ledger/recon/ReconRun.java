@@ -30,9 +30,7 @@ import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
 import ledger.query.QueryRows.Entry;
 import ledger.query.QueryRows.PendingLegRow;
-import ledger.query.QueryRows.Totals;
 import ledger.query.QueryStore;
-import ledger.recon.ReconReport.CurrencyTotals;
 import ledger.recon.ReconReport.Divergence;
 import ledger.recon.ReconReport.Kind;
 import ledger.transfer.Transfer;
@@ -59,6 +57,8 @@ final class ReconRun {
   /** Where the previous run's read of pending-leg rows ended (null: none yet), and the legs it found pending. */
   private Instant pendingReadTo;
   private Map<String, PendingLegRow> carried = Map.of();
+  /** S1, with the imbalances seen by earlier reads (it reports only one that stayed the same). */
+  private final S1Check s1;
 
   ReconRun(ActorSystem<?> system, QueryStore store, ReconSettings settings, Clock clock, Executor executor) {
     this.system = system;
@@ -67,6 +67,7 @@ final class ReconRun {
     this.sharding = ClusterSharding.get(system);
     this.clock = clock;
     this.executor = executor;
+    this.s1 = new S1Check(settings, clock, ReconRun::sleep);
   }
 
   /** What one run found, gathered from several threads. */
@@ -86,36 +87,16 @@ final class ReconRun {
   ReconReport run(boolean full) {
     Instant started = clock.instant();
     Findings f = new Findings();
-    List<CurrencyTotals> totals = checkTotals(f);
+    S1Check.Outcome s1 = this.s1.check(() -> get(store.totals()));
+    f.divergences.addAll(s1.divergences());
     List<AccountRow> accounts = full ? allAccounts() : sample();
     forEachParallel(accounts, row -> checkAccount(row.id(), f));
     checkPendingLegs(f);
     List<Divergence> all = new ArrayList<>(f.divergences);
     all.sort(java.util.Comparator.comparing(Divergence::kind)
         .thenComparing(d -> Objects.toString(d.accountId(), "")).thenComparing(d -> Objects.toString(d.transferId(), "")));
-    return new ReconReport(started, clock.instant(), full, totals, f.accounts.size(), f.transfers.get(),
+    return new ReconReport(started, clock.instant(), full, s1.currencies(), f.accounts.size(), f.transfers.get(),
         f.pendingLegs.get(), all.size(), all.subList(0, Math.min(all.size(), settings.reportDivergencesMax())), null);
-  }
-
-  // ---- S1 ----------------------------------------------------------------------------------------
-
-  /** Unbalanced totals are re-read (settle-time apart): a transfer in flight unbalances them briefly. */
-  private List<CurrencyTotals> checkTotals(Findings f) {
-    List<Totals> totals = get(store.totals());
-    for (int attempt = 1; attempt < settings.s1Attempts() && totals.stream().anyMatch(t -> !t.balanced()); attempt++) {
-      sleep(settings.settleTime().toMillis());
-      totals = get(store.totals());
-    }
-    List<CurrencyTotals> out = new ArrayList<>();
-    for (Totals t : totals) {
-      out.add(new CurrencyTotals(t.currency(), t.debitsPosted(), t.creditsPosted(), t.debitsPending(),
-          t.creditsPending(), t.accounts(), t.balanced()));
-      if (!t.balanced()) {
-        f.add(Kind.S1_UNBALANCED, t.currency(), null, null, "debits_posted " + t.debitsPosted() + " credits_posted "
-            + t.creditsPosted() + " debits_pending " + t.debitsPending() + " credits_pending " + t.creditsPending());
-      }
-    }
-    return out;
   }
 
   // ---- accounts ----------------------------------------------------------------------------------
