@@ -25,7 +25,8 @@ import org.junit.Test;
 public class S1CheckTest {
   private static final Duration SETTLE = Duration.ofSeconds(10);
   private static final ReconSettings SETTINGS = new ReconSettings(true, Duration.ofSeconds(60), 50, 20, 1000,
-      SETTLE, 3, 3, Duration.ofDays(31), 100_000, Duration.ofSeconds(5), 4, Duration.ofMinutes(10), 100);
+      SETTLE, 3, 3, Duration.ofDays(31), 100_000, Duration.ofSeconds(5), 4, Duration.ofMinutes(10), 100,
+      Duration.ofMinutes(2), Duration.ofHours(6));
 
   private final MutableClock clock = new MutableClock(Instant.parse("2026-12-06T12:00:00Z"));
   private final S1Check s1 = new S1Check(SETTINGS, clock, ms -> clock.set(clock.instant().plusMillis(ms)));
