@@ -16,7 +16,6 @@ import akka.cluster.typed.Subscribe;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -186,18 +185,10 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
   private boolean fullStarting;
   private boolean fullAgain;
   private int chunkFailures;
-  /** Below the floor only the carried rows can be live (null: read the whole lookback). */
-  private Instant floor;
-  private final LinkedHashSet<PendingLegRow> carried = new LinkedHashSet<>();
-  /** The full read in progress: its start, whether it reads the whole lookback, the floor it sets. */
-  private Instant fullStart;
-  private boolean fullComplete;
-  private Instant nextFloor;
-  /** No chunk of the full read in progress was skipped. */
-  private boolean fullClean;
-  /** Live rows the full read in progress found below {@code nextFloor}. */
-  private final List<PendingLegRow> foundBelow = new ArrayList<>();
-  private Instant lastComplete;
+  /** Where full reads start (the floor) and the rows below it they read by key. */
+  private final PendingLegFloor floor;
+  /** The full read in progress (null: none). */
+  private PendingLegFloor.Read full;
   /** After a membership change: passes re-read from here until {@code pinnedUntil}. */
   private Instant pinnedFrom;
   private Instant pinnedUntil;
@@ -212,6 +203,8 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
     this.settings = settings;
     this.clock = clock;
     this.metrics = Metrics.get(ctx.getSystem());
+    this.floor = new PendingLegFloor(settings.afterChange(), settings.completeInterval(), settings.lookback(),
+        settings.carriedMax());
     changed(); // a new singleton: its node, or the whole cluster, may have just restarted
   }
 
@@ -266,22 +259,11 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
       ctx.getLog().warn("reading the projections' offsets failed: {}; this full read reads the whole lookback",
           r.failure().toString());
     }
-    Instant start = r.start();
-    nextFloor = r.failure() == null ? r.projectedTo().map(t -> earlier(t, start).minus(settings.afterChange()))
-        .orElse(null) : null;
-    fullComplete = floor == null || lastComplete == null
-        || !start.isBefore(lastComplete.plus(settings.completeInterval()));
-    fullStart = start;
-    fullFrom = fullComplete ? start.minus(settings.lookback()) : floor;
-    fullTo = start;
-    fullClean = true;
-    foundBelow.clear();
+    full = floor.begin(r.start(), r.failure() == null ? r.projectedTo() : null);
+    fullFrom = full.from();
+    fullTo = full.start();
     readFullChunk();
     return this;
-  }
-
-  private static Instant earlier(Instant a, Instant b) {
-    return a.isBefore(b) ? a : b;
   }
 
   private Behavior<Command> pass() {
@@ -334,14 +316,14 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
         metrics.heldLegSweeps.labels("full", "chunk_skipped").inc();
         ctx.getLog().warn("skipped the pending legs due {} to {} after {} failed reads; the next full read tries "
             + "them again", r.from(), r.to(), CHUNK_ATTEMPTS);
-        fullClean = false;
+        full.notClean();
         return chunkDone(r);
       }
       return this;
     }
     r.rows().forEach(row -> queue.add(row.accountId()));
-    if (r.full() && nextFloor != null) {
-      r.rows().stream().filter(row -> row.dueAt().isBefore(nextFloor)).forEach(foundBelow::add);
+    if (r.full()) {
+      full.found(r.rows());
     }
     if (!r.full()) {
       readTo = r.to();
@@ -359,12 +341,12 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
       readFullChunk();
       return this;
     }
-    if (fullComplete || carried.isEmpty()) {
+    if (full.carried().isEmpty()) {
       return fullDone(List.of());
     }
     // The rows below the floor that the last read found: read again by key, not by range.
     reading = true;
-    ctx.pipeToSelf(rows.stillStored(List.copyOf(carried)), CarriedRead::new);
+    ctx.pipeToSelf(rows.stillStored(full.carried()), CarriedRead::new);
     return this;
   }
 
@@ -372,10 +354,10 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
     reading = false;
     if (r.failure() != null) {
       ctx.getLog().warn("reading {} carried pending legs failed: {}; the next full read reads the whole lookback",
-          carried.size(), r.failure().toString());
-      fullClean = false;
+          full.carried().size(), r.failure().toString());
+      full.notClean();
       // Their accounts are woken all the same: they may hold the legs.
-      carried.forEach(row -> queue.add(row.accountId()));
+      full.carried().forEach(row -> queue.add(row.accountId()));
       return fullDone(List.of());
     }
     r.live().forEach(row -> queue.add(row.accountId()));
@@ -384,26 +366,12 @@ public final class HeldLegSweeper extends AbstractBehavior<HeldLegSweeper.Comman
 
   /** The full read is over: the floor and the carried rows for the next one. */
   private Behavior<Command> fullDone(List<PendingLegRow> carriedLive) {
-    metrics.heldLegSweeps.labels(fullComplete ? "complete" : "full", fullClean ? "ok" : "partial").inc();
-    if (fullComplete && fullClean) {
-      lastComplete = fullStart;
+    metrics.heldLegSweeps.labels(full.complete() ? "complete" : "full", full.clean() ? "ok" : "partial").inc();
+    if (!floor.done(full, carriedLive)) {
+      ctx.getLog().warn("more pending legs below the floor than carried-max {}: the next full read reads the "
+          + "whole lookback", settings.carriedMax());
     }
-    Instant oldest = fullStart.minus(settings.lookback());
-    LinkedHashSet<PendingLegRow> next = new LinkedHashSet<>();
-    carriedLive.stream().filter(row -> !row.dueAt().isBefore(oldest)).forEach(next::add);
-    next.addAll(foundBelow);
-    foundBelow.clear();
-    carried.clear();
-    if (!fullClean || nextFloor == null || next.size() > settings.carriedMax()) {
-      if (next.size() > settings.carriedMax()) {
-        ctx.getLog().warn("{} pending legs below the floor, more than carried-max {}: the next full read reads the "
-            + "whole lookback", next.size(), settings.carriedMax());
-      }
-      floor = null;
-    } else {
-      floor = nextFloor;
-      carried.addAll(next);
-    }
+    full = null;
     fullTo = null;
     if (fullAgain) {
       fullAgain = false;

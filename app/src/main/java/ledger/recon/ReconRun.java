@@ -23,6 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import ledger.account.Account;
 import ledger.account.AccountEntity;
 import ledger.account.PendingLeg;
+import ledger.liveness.PendingLegFloor;
+import ledger.query.AccountProjections;
 import ledger.query.AccountRows;
 import ledger.query.QueryBudget;
 import ledger.query.QueryRows;
@@ -30,9 +32,7 @@ import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
 import ledger.query.QueryRows.Entry;
 import ledger.query.QueryRows.PendingLegRow;
-import ledger.query.QueryRows.Totals;
 import ledger.query.QueryStore;
-import ledger.recon.ReconReport.CurrencyTotals;
 import ledger.recon.ReconReport.Divergence;
 import ledger.recon.ReconReport.Kind;
 import ledger.transfer.Transfer;
@@ -56,9 +56,10 @@ final class ReconRun {
   private final ClusterSharding sharding;
   private final Clock clock;
   private final Executor executor;
-  /** Where the previous run's read of pending-leg rows ended (null: none yet), and the legs it found pending. */
-  private Instant pendingReadTo;
-  private Map<String, PendingLegRow> carried = Map.of();
+  /** Where the next read of pending-leg rows starts, and the rows below that it reads by key. */
+  private final PendingLegFloor pendingFloor;
+  /** S1, with the imbalances seen by earlier reads (it reports only one that stayed the same). */
+  private final S1Check s1;
 
   ReconRun(ActorSystem<?> system, QueryStore store, ReconSettings settings, Clock clock, Executor executor) {
     this.system = system;
@@ -67,6 +68,12 @@ final class ReconRun {
     this.sharding = ClusterSharding.get(system);
     this.clock = clock;
     this.executor = executor;
+    this.s1 = new S1Check(settings, clock, ReconRun::sleep);
+    if (settings.pendingFloorMargin().compareTo(settings.settleTime()) < 0) {
+      throw new IllegalArgumentException("ledger.recon.pending-floor-margin must be at least settle-time");
+    }
+    this.pendingFloor = new PendingLegFloor(settings.pendingFloorMargin(), settings.pendingCompleteInterval(),
+        settings.pendingLookback(), settings.pendingCarriedMax());
   }
 
   /** What one run found, gathered from several threads. */
@@ -75,8 +82,6 @@ final class ReconRun {
     final AtomicInteger transfers = new AtomicInteger();
     final AtomicInteger pendingLegs = new AtomicInteger();
     final Set<String> accounts = ConcurrentHashMap.newKeySet();
-    /** Every pending leg of the checked accounts ({@link #legKey}). */
-    final Set<String> livePending = ConcurrentHashMap.newKeySet();
 
     void add(Kind kind, String currency, String accountId, String transferId, String detail) {
       divergences.add(new Divergence(kind.wire(), currency, accountId, transferId, detail));
@@ -86,36 +91,16 @@ final class ReconRun {
   ReconReport run(boolean full) {
     Instant started = clock.instant();
     Findings f = new Findings();
-    List<CurrencyTotals> totals = checkTotals(f);
+    S1Check.Outcome s1 = this.s1.check(() -> get(store.totals()));
+    f.divergences.addAll(s1.divergences());
     List<AccountRow> accounts = full ? allAccounts() : sample();
     forEachParallel(accounts, row -> checkAccount(row.id(), f));
     checkPendingLegs(f);
     List<Divergence> all = new ArrayList<>(f.divergences);
     all.sort(java.util.Comparator.comparing(Divergence::kind)
         .thenComparing(d -> Objects.toString(d.accountId(), "")).thenComparing(d -> Objects.toString(d.transferId(), "")));
-    return new ReconReport(started, clock.instant(), full, totals, f.accounts.size(), f.transfers.get(),
+    return new ReconReport(started, clock.instant(), full, s1.currencies(), f.accounts.size(), f.transfers.get(),
         f.pendingLegs.get(), all.size(), all.subList(0, Math.min(all.size(), settings.reportDivergencesMax())), null);
-  }
-
-  // ---- S1 ----------------------------------------------------------------------------------------
-
-  /** Unbalanced totals are re-read (settle-time apart): a transfer in flight unbalances them briefly. */
-  private List<CurrencyTotals> checkTotals(Findings f) {
-    List<Totals> totals = get(store.totals());
-    for (int attempt = 1; attempt < settings.s1Attempts() && totals.stream().anyMatch(t -> !t.balanced()); attempt++) {
-      sleep(settings.settleTime().toMillis());
-      totals = get(store.totals());
-    }
-    List<CurrencyTotals> out = new ArrayList<>();
-    for (Totals t : totals) {
-      out.add(new CurrencyTotals(t.currency(), t.debitsPosted(), t.creditsPosted(), t.debitsPending(),
-          t.creditsPending(), t.accounts(), t.balanced()));
-      if (!t.balanced()) {
-        f.add(Kind.S1_UNBALANCED, t.currency(), null, null, "debits_posted " + t.debitsPosted() + " credits_posted "
-            + t.creditsPosted() + " debits_pending " + t.debitsPending() + " credits_pending " + t.creditsPending());
-      }
-    }
-    return out;
   }
 
   // ---- accounts ----------------------------------------------------------------------------------
@@ -166,7 +151,6 @@ final class ReconRun {
     compareWithJournal(account, caughtUp, f);
     checkTransfers(account, f);
     for (PendingLeg leg : account.pending().values()) {
-      f.livePending.add(legKey(account.id(), leg.transferId()));
       checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
     }
   }
@@ -311,46 +295,60 @@ final class ReconRun {
   // ---- pending legs ------------------------------------------------------------------------------
 
   /**
-   * Pending-leg rows are read once: each run reads the rows due since the previous run read up
-   * to (less settle-time, against a late projection), not the whole lookback, so the tombstones
-   * of released legs are read once and not by every run. The legs found still pending are
-   * carried to the next run and checked at their account again. The first run of an engine, and
-   * a run after the carried legs outgrew their bound, reads the whole lookback.
+   * Pending-leg rows are read from a floor up, as the held-leg sweeper's full reads are
+   * ({@link PendingLegFloor}): where every account projection had saved its offset when the
+   * previous run began, less {@code pending-floor-margin}. A row written since then (a projection
+   * restarting after a crash writes the legs it had not reached, whatever their due time) is due
+   * above that floor, so it is read; below it, only the rows the previous run found can be live,
+   * and they are read again by key (resolved legs drop out). So the tombstones of released legs
+   * are read for a few minutes of due times, not for the whole lookback. The first run of an
+   * engine, one after a run that could not read the projections' offsets or found more than
+   * {@code pending-carried-max} rows below the floor, one while a projection has no offset, and
+   * one every {@code pending-complete-interval} read the whole lookback. A run whose read of rows
+   * fails throws before {@code done}: the floor and carried rows stay as they were, still sound
+   * (rows written since that floor was set are due above it).
    */
   private void checkPendingLegs(Findings f) {
-    Instant to = clock.instant().minus(settings.settleTime());
-    Instant lookback = to.minus(settings.pendingLookback());
-    Instant from = pendingReadTo == null || pendingReadTo.minus(settings.settleTime()).isBefore(lookback)
-        ? lookback : pendingReadTo.minus(settings.settleTime());
-    Map<String, PendingLegRow> rows = new ConcurrentHashMap<>(carried);
-    get(store.pendingLegsDue(from, to)).forEach(r -> rows.put(legKey(r.accountId(), r.transferId()), r));
+    Instant start = clock.instant();
+    Optional<Instant> projected;
+    try {
+      projected = get(store.projectedTo(AccountProjections.NAME));
+    } catch (RuntimeException e) {
+      log.warn("reading the projections' offsets failed: {}; the next run reads the whole pending-lookback",
+          e.getMessage());
+      projected = null;
+    }
+    PendingLegFloor.Read read = pendingFloor.begin(start, projected);
+    // Legs due after `to` are not overdue yet; the next run's floor is below `to` (the margin
+    // is at least settle-time), so it reads them.
+    Instant to = start.minus(settings.settleTime());
+    Map<String, PendingLegRow> rows = new ConcurrentHashMap<>();
+    List<PendingLegRow> carriedLive = read.carried().isEmpty() ? List.of()
+        : get(store.pendingLegsStored(read.carried()));
+    carriedLive.forEach(r -> rows.put(legKey(r.accountId(), r.transferId()), r));
+    if (read.from().isBefore(to)) {
+      List<PendingLegRow> due = get(store.pendingLegsDue(read.from(), to));
+      read.found(due);
+      due.forEach(r -> rows.put(legKey(r.accountId(), r.transferId()), r));
+    }
     Map<String, List<PendingLegRow>> byAccount = new ConcurrentHashMap<>();
     rows.values().forEach(r -> byAccount.computeIfAbsent(r.accountId(), k -> new ArrayList<>()).add(r));
-    Map<String, PendingLegRow> stillPending = new ConcurrentHashMap<>();
     forEachParallel(new ArrayList<>(byAccount.keySet()), accountId -> {
       if (f.accounts.contains(accountId)) {
-        // Its live pending legs were checked with the account.
-        byAccount.get(accountId).stream().filter(r -> f.livePending.contains(legKey(accountId, r.transferId())))
-            .forEach(r -> stillPending.put(legKey(accountId, r.transferId()), r));
-        return;
+        return; // its live pending legs were checked with the account
       }
       liveAccount(accountId).ifPresent(account -> {
         for (PendingLegRow r : byAccount.get(accountId)) {
           PendingLeg leg = account.pending().get(r.transferId());
           if (leg != null) {
             checkPendingLeg(account, leg.transferId(), leg.deadline(), f);
-            stillPending.put(legKey(accountId, r.transferId()), r);
           }
         }
       });
     });
-    carried = stillPending;
-    pendingReadTo = to;
-    if (carried.size() > settings.pendingCarriedMax()) {
-      log.warn("{} pending legs are past their prepare deadline, more than ledger.recon.pending-carried-max ({}): "
-          + "the next run reads the whole pending-lookback again", carried.size(), settings.pendingCarriedMax());
-      carried = Map.of();
-      pendingReadTo = null;
+    if (!pendingFloor.done(read, carriedLive)) {
+      log.warn("more pending-leg rows below the floor than ledger.recon.pending-carried-max ({}): the next run "
+          + "reads the whole pending-lookback", settings.pendingCarriedMax());
     }
   }
 
