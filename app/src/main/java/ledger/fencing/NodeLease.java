@@ -393,7 +393,7 @@ public final class NodeLease {
     long now = nanos.getAsLong();
     if (cas.applied() || (cas.current() != null && cas.current() == REVOKED)) {
       if (cas.applied()) {
-        log.warn("lease of node {} revoked at epoch {}: its shards may start elsewhere", node, from);
+        log.warn("lease of node [{}] revoked at epoch {}: its shards may start elsewhere", node, from);
       }
       seen.put(node, new Seen(REVOKED, now));
     } else if (cas.current() == null) {

@@ -32,6 +32,8 @@ import java.util.regex.Pattern;
  *       (akka.cluster.sbr.SplitBrainResolver, WARN) or the leader's {@code Marking unreachable node
  *       [<dead>] as [Down]} (INFO), whichever comes first;
  *   <li>removed: {@code Leader is removing unreachable node [<dead>]} (INFO);
+ *   <li>fenced: {@code lease of node [<dead>#uid] revoked at epoch ..} (ledger.fencing.NodeLease,
+ *       WARN): from then on the dead node's shards may start elsewhere;
  *   <li>coordinator started: {@code Singleton manager starting singleton actor
  *       [akka://ledger/system/sharding/AccountCoordinator/singleton]}
  *       (akka.cluster.singleton.ClusterSingletonManager, INFO);
@@ -58,6 +60,7 @@ public final class FailoverTimeline {
     UNREACHABLE("unreachable"),
     DOWNED("downed"),
     REMOVED("removed"),
+    FENCED("fenced"),
     COORDINATOR_STARTED("coordinator started"),
     COORDINATOR_READY("coordinator ready"),
     SHARDS_ALLOCATED("shards allocated");
@@ -129,6 +132,8 @@ public final class FailoverTimeline {
         stage = Stage.DOWNED;
       } else if (mentions(text, "Leader is removing unreachable node [", deadNode)) {
         stage = Stage.REMOVED;
+      } else if (mentions(text, "lease of node [", deadNode) && text.contains("] revoked")) {
+        stage = Stage.FENCED;
       } else if (text.contains("Singleton manager starting singleton actor [") && text.contains("/AccountCoordinator/")) {
         stage = Stage.COORDINATOR_STARTED;
       } else if (text.contains("Account: Coordinator initialization completed")) {

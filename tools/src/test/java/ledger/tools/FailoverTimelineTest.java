@@ -45,6 +45,10 @@ public class FailoverTimelineTest {
       "2026-12-06 15:20:05,003 INFO  akka.cluster.Cluster Cluster(akka://ledger)"
           + " - Cluster Node [akka://ledger@127.0.0.1:25522] - Leader is removing unreachable node"
           + " [akka://ledger@127.0.0.1:25521]",
+      "2026-12-06 15:20:05,020 WARN  ledger.fencing.NodeLease  - lease of node [akka://ledger@127.0.0.1:25522#-8812]"
+          + " revoked at epoch 41: its shards may start elsewhere",
+      "2026-12-06 15:20:05,410 WARN  ledger.fencing.NodeLease  - lease of node [akka://ledger@127.0.0.1:25521#-1029384]"
+          + " revoked at epoch 88: its shards may start elsewhere",
       "2026-12-06 15:20:07,001 INFO  a.c.s.ClusterSingletonManager akka://ledger@127.0.0.1:25522/system/sharding/TransferCoordinator"
           + " - Singleton manager starting singleton actor [akka://ledger/system/sharding/TransferCoordinator/singleton]",
       "2026-12-06 15:20:07,005 INFO  a.c.s.ClusterSingletonManager akka://ledger@127.0.0.1:25522/system/sharding/AccountCoordinator"
@@ -70,12 +74,13 @@ public class FailoverTimelineTest {
     assertEquals(1_301, t.at(Stage.UNREACHABLE)); // the first survivor to see it; the line before the kill is ignored
     assertEquals(3_210, t.at(Stage.DOWNED));
     assertEquals(4_003, t.at(Stage.REMOVED));
+    assertEquals(4_410, t.at(Stage.FENCED)); // the dead node's lease, not an older incarnation's of another
     assertEquals(6_005, t.at(Stage.COORDINATOR_STARTED)); // the account coordinator, not the transfer one
     assertEquals(6_700, t.at(Stage.COORDINATOR_READY));
     assertEquals(11_500, t.at(Stage.SHARDS_ALLOCATED)); // the last account shard before the run's end
     assertEquals(2, t.shardsAllocated());
     assertEquals(12_800, t.lastAccountMillis());
-    assertEquals("unreachable +1301 ms, downed +3210 ms, removed +4003 ms, coordinator started +6005 ms,"
+    assertEquals("unreachable +1301 ms, downed +3210 ms, removed +4003 ms, fenced +4410 ms, coordinator started +6005 ms,"
         + " coordinator ready +6700 ms, shards allocated +11500 ms (2 shards), last account +12800 ms", t.toString());
   }
 
@@ -114,7 +119,7 @@ public class FailoverTimelineTest {
             + " removing unreachable node [akka://ledger@127.0.0.1:25523]");
     Timeline t = FailoverTimeline.read(lines, "127.0.0.1:2552", KILL, END, 100, UTC);
     assertTrue(t.stages().toString(), t.stages().isEmpty());
-    assertEquals("unreachable -, downed -, removed -, coordinator started -, coordinator ready -, shards allocated -,"
+    assertEquals("unreachable -, downed -, removed -, fenced -, coordinator started -, coordinator ready -, shards allocated -,"
         + " last account +100 ms", t.toString());
   }
 
