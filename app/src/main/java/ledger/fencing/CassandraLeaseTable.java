@@ -37,10 +37,10 @@ final class CassandraLeaseTable implements NodeLease.Table {
   }
 
   @Override
-  public CompletionStage<Boolean> insert(String node) {
+  public CompletionStage<NodeLease.Cas> insert(String node) {
     return run(SimpleStatement.newInstance("INSERT INTO " + table + " (node, epoch) VALUES (?, 0) IF NOT EXISTS "
         + "USING TTL " + ttlSeconds, node).setSerialConsistencyLevel(ConsistencyLevel.SERIAL))
-        .thenApply(AsyncResultSet::wasApplied);
+        .thenApply(rs -> cas(rs, 0));
   }
 
   @Override
@@ -48,15 +48,17 @@ final class CassandraLeaseTable implements NodeLease.Table {
     return run(SimpleStatement.newInstance("UPDATE " + table + " USING TTL " + ttlSeconds
         + " SET epoch = ? WHERE node = ? IF epoch = ?", to, node, from)
         .setSerialConsistencyLevel(ConsistencyLevel.SERIAL))
-        .thenApply(rs -> {
-          if (rs.wasApplied()) {
-            return new NodeLease.Cas(true, to);
-          }
-          // Not applied: the row's epoch comes back, or nothing at all when the row is gone.
-          Row row = rs.one();
-          boolean present = row != null && row.getColumnDefinitions().contains("epoch") && !row.isNull("epoch");
-          return new NodeLease.Cas(false, present ? row.getLong("epoch") : null);
-        });
+        .thenApply(rs -> cas(rs, to));
+  }
+
+  /** Not applied: the row's epoch comes back, or nothing at all when the row is gone. */
+  private static NodeLease.Cas cas(AsyncResultSet rs, long written) {
+    if (rs.wasApplied()) {
+      return new NodeLease.Cas(true, written);
+    }
+    Row row = rs.one();
+    boolean present = row != null && row.getColumnDefinitions().contains("epoch") && !row.isNull("epoch");
+    return new NodeLease.Cas(false, present ? row.getLong("epoch") : null);
   }
 
   @Override

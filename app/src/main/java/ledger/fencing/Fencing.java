@@ -71,10 +71,17 @@ public final class Fencing implements Extension {
     return node.address() + "#" + node.longUid();
   }
 
+  /**
+   * Members neither Down, removed nor unreachable in this node's view. Unreachable ones count as
+   * not live too: a node is unreachable here at least stable-after before it is downed and its
+   * shards move, so a view that is a little behind the gossip still waits for it.
+   */
   private static Set<String> live(Cluster cluster) {
+    akka.cluster.ClusterEvent.CurrentClusterState state = cluster.state();
+    Set<Member> unreachable = state.getUnreachable();
     Set<String> live = new HashSet<>();
-    for (Member m : cluster.state().getMembers()) {
-      if (m.status() != MemberStatus.down() && m.status() != MemberStatus.removed()) {
+    for (Member m : state.getMembers()) {
+      if (m.status() != MemberStatus.down() && m.status() != MemberStatus.removed() && !unreachable.contains(m)) {
         live.add(id(m.uniqueAddress()));
       }
     }

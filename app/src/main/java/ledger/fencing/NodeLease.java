@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * {@code renew-interval} with a compare-and-set {@code epoch = e -> e+1}, and may write until
  * {@code send time of its last applied renewal + duration - write-window}, on its own monotonic
  * clock. Every node reads the table every interval and notes, on its own monotonic clock, when
- * it first saw each row's current epoch. A row whose node is not a live member (Down, removed,
- * or unknown) and whose epoch has not moved for {@code duration} since then is revoked with a
+ * it first saw each row's current epoch. A row whose node is not a live member (unreachable,
+ * Down, removed, or unknown) and whose epoch has not moved for {@code duration} since then is revoked with a
  * compare-and-set {@code epoch = e -> -1}. Why no write of the old incarnation lands after the
  * revocation: the renewal that wrote {@code e} was sent before it was seen, so its holder
  * stopped starting writes {@code write-window} before the revocation; any later renewal
@@ -52,8 +52,8 @@ public final class NodeLease {
 
   /** The node_leases table, as the lease needs it. */
   public interface Table {
-    /** Inserts a row at epoch 0 if there is none; true if inserted. */
-    CompletionStage<Boolean> insert(String node);
+    /** Inserts a row at epoch 0 if there is none; the epoch found otherwise (null: none read). */
+    CompletionStage<Cas> insert(String node);
 
     /** Sets the epoch to {@code to} if it is {@code from}; the epoch found otherwise (null: no row). */
     CompletionStage<Cas> advance(String node, long from, long to);
@@ -98,7 +98,7 @@ public final class NodeLease {
   private final Settings settings;
   private final Table table;
   private final LongSupplier nanos;
-  /** Node ids of the members that are neither Down nor removed, as this node sees them now. */
+  /** Node ids of the members that are neither Down, removed nor unreachable, as this node sees them now. */
   private final Supplier<Set<String>> liveMembers;
   private final Set<Consumer<Optional<Throwable>>> lostListeners = new CopyOnWriteArraySet<>();
 
@@ -164,23 +164,34 @@ public final class NodeLease {
     }
     taking = true;
     long sent = nanos.getAsLong();
-    table.insert(self).whenComplete((inserted, failure) -> taken(sent, inserted, failure));
+    table.insert(self).whenComplete((cas, failure) -> taken(sent, cas, failure));
   }
 
-  private synchronized void taken(long sent, Boolean inserted, Throwable failure) {
-    if (failure != null || !Boolean.TRUE.equals(inserted)) {
-      // Not inserted (e.g. Cassandra away): the next tick tries again. A row already there
-      // cannot be ours (ids are per incarnation), so it is never adopted.
-      log.warn("node lease {} not taken ({}); retrying", self, failure != null ? failure.toString() : "row exists");
-      taking = false;
+  private synchronized void taken(long sent, Cas cas, Throwable failure) {
+    taking = false;
+    if (ended) {
       return;
     }
-    epoch = 0;
+    if (failure != null || (!cas.applied() && cas.current() == null)) {
+      log.warn("node lease {} not taken ({}); retrying", self, failure != null ? failure.toString() : "no answer");
+      return;
+    }
     held = true;
     writableUntil = sent;
-    extend(sent);
     holding = true;
-    log.info("node lease {} taken", self);
+    if (cas.applied()) {
+      epoch = 0;
+      extend(sent);
+      log.info("node lease {} taken", self);
+    } else if (cas.current() == REVOKED) {
+      revoked();
+      return;
+    } else {
+      // The row is ours (ids are per incarnation): an earlier insert timed out here but applied
+      // there. When it was sent is unknown, so no write until the next renewal applies.
+      epoch = cas.current();
+      log.info("node lease {} taken (an earlier attempt had applied)", self);
+    }
     settle();
   }
 

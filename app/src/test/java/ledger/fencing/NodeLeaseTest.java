@@ -31,12 +31,13 @@ public class NodeLeaseTest {
     final AtomicInteger writes = new AtomicInteger();
 
     @Override
-    public synchronized CompletionStage<Boolean> insert(String node) {
+    public synchronized CompletionStage<NodeLease.Cas> insert(String node) {
       if (down) {
         return CompletableFuture.failedFuture(new IllegalStateException("Cassandra away"));
       }
       writes.incrementAndGet();
-      return CompletableFuture.completedFuture(rows.putIfAbsent(node, 0L) == null);
+      Long before = rows.putIfAbsent(node, 0L);
+      return CompletableFuture.completedFuture(new NodeLease.Cas(before == null, before == null ? 0L : before));
     }
 
     @Override
@@ -179,6 +180,17 @@ public class NodeLeaseTest {
     advance(1_500, taker);
     assertTrue(stuck.isDone());
     assertFalse("gives up after acquire-timeout", stuck.join());
+  }
+
+  @Test
+  public void anInsertThatAppliedUnseenIsAdoptedButGrantsNoWriteBeforeARenewal() {
+    table.rows.put("a#1", 0L); // our insert timed out here but applied there
+    NodeLease a = node("a#1", () -> { });
+    a.take();
+    assertFalse("its send time is unknown: no write on it", a.allowsWrite());
+    advance(500, a);
+    assertTrue("the next renewal applies and grants writes", a.allowsWrite());
+    assertEquals(Long.valueOf(1), table.rows.get("a#1"));
   }
 
   @Test
