@@ -45,17 +45,28 @@ public final class Fencing implements Extension {
       }
       lease.tick();
     }, system.executionContext());
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-        "release-node-lease", () -> {
-          // Downed: entities may not have stopped cleanly, so the lease lapses instead.
-          boolean downed = CoordinatedShutdown.get(system).getShutdownReason()
-              .map(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).orElse(false);
-          if (downed) {
-            lease.downed();
-            return CompletableFuture.completedFuture(akka.Done.getInstance());
-          }
-          return lease.release().handle((released, failure) -> akka.Done.getInstance());
-        });
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    // Downed (a node cut off downs itself): no write from the first phase on, and no more
+    // renewals, so the majority's fence need not wait for the rest of the shutdown. The
+    // member's status in the cluster's read view can show Down only seconds later, or never.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "fence-when-downed", () -> {
+      if (downed(shutdown)) {
+        lease.downed();
+      }
+      return CompletableFuture.completedFuture(akka.Done.getInstance());
+    });
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "release-node-lease", () -> {
+      // Downed: entities may not have stopped cleanly, so the lease lapses instead.
+      if (downed(shutdown)) {
+        lease.downed();
+        return CompletableFuture.completedFuture(akka.Done.getInstance());
+      }
+      return lease.release().handle((released, failure) -> akka.Done.getInstance());
+    });
+  }
+
+  private static boolean downed(CoordinatedShutdown shutdown) {
+    return shutdown.getShutdownReason().map(r -> r.equals(CoordinatedShutdown.clusterDowningReason())).orElse(false);
   }
 
   public static Fencing get(ActorSystem<?> system) {

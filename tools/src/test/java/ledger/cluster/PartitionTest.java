@@ -98,7 +98,7 @@ public class PartitionTest {
     System.out.printf("PartitionTest: the cut-off node exited %d ms after the cut%n", (exited - cutAt[0]) / 1_000_000);
     assertTrue("the cut-off node's resolver took the decision to down itself:\n" + cutOff.log(),
         cutOff.log().contains("SBR took decision DownReachable"));
-    assertTheMinorityStoppedWithinTheMargin(cutOff.log(), nodes.get(0).log() + nodes.get(1).log());
+    assertTheMajorityFencedTheMinorityAfterItStopped(cutOff.log(), nodes.get(0).log() + nodes.get(1).log());
     assertEquals("the majority removed the cut-off node", 2, nodes.get(0).upMembers());
     RecoveryChecks.assertRecovered(outcome, "cut", " by the majority", 50);
     assertEquals("journals written by two live incarnations at once", List.of(), JournalWriters.interleaved(cassandra, KEYSPACE));
@@ -111,22 +111,27 @@ public class PartitionTest {
   }
 
   /**
-   * The cut-off node must stop its entities before the majority starts them again. It stops its
-   * shard regions when its resolver downs it; the majority starts the node's shards no earlier
-   * than down-removal-margin after its own resolver downed the node (later still: the removal,
-   * then the coordinator). Both decisions are in the node logs (WARN, same host clock). The
-   * margin must cover the gap: the two resolvers act on their own 1 s ticks after seeing the cut
-   * at slightly different times (application.conf, down-removal-margin).
+   * The cut-off node must stop writing before the majority starts its shards again. That no
+   * longer rests on a margin between the two sides' resolvers (down-removal-margin is 1 ms) but
+   * on fencing (docs/design.md "Fencing"): the majority starts the node's shards only after it
+   * revoked the node's lease, which it can do only once the lease stood still for the lease
+   * duration. The cut-off node still reaches Cassandra here, so it renews until its own
+   * resolver downs it; both moments are in the node logs (WARN, same host clock). Without the
+   * fence there is no revocation line and this fails.
    */
-  private static void assertTheMinorityStoppedWithinTheMargin(String minorityLog, String majorityLogs) {
-    Instant minority = decisionTime(minorityLog, "SBR took decision DownReachable");
+  private static void assertTheMajorityFencedTheMinorityAfterItStopped(String minorityLog, String majorityLogs) {
+    java.util.regex.Matcher down = java.util.regex.Pattern.compile("node (\\S+) is down: no more journal writes")
+        .matcher(minorityLog);
+    assertTrue("the cut-off node ended its node lease when it was downed:\n" + minorityLog, down.find());
+    String self = down.group(1);
+    Instant stopped = decisionTime(minorityLog, "node " + self + " is down: no more journal writes");
     Instant majority = decisionTime(majorityLogs, "SBR took decision DownUnreachable");
-    Duration margin = ConfigFactory.load().getDuration("akka.cluster.down-removal-margin");
-    Duration slack = Duration.between(minority, majority.plus(margin));
-    System.out.printf("PartitionTest: the minority downed itself %d ms after the majority decided; margin %d ms,"
-        + " slack %d ms%n", Duration.between(majority, minority).toMillis(), margin.toMillis(), slack.toMillis());
-    assertTrue("the cut-off node downed itself (" + minority + ") before the majority could start its shards ("
-        + majority + " + margin " + margin + ")", slack.compareTo(Duration.ZERO) > 0);
+    Instant fenced = decisionTime(majorityLogs, "lease of node [" + self + "] revoked");
+    System.out.printf("PartitionTest: the minority downed itself %d ms after the majority decided; the majority fenced"
+        + " it %d ms after it stopped writing%n", Duration.between(majority, stopped).toMillis(),
+        Duration.between(stopped, fenced).toMillis());
+    assertTrue("the majority fenced the cut-off node (" + fenced + ") only after it had stopped writing (" + stopped
+        + ")", fenced.isAfter(stopped));
   }
 
   private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
