@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
  * ({@link FencingLease}) all ask this one.
  */
 public final class Fencing implements Extension {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Fencing.class);
   private final NodeLease lease;
 
   private Fencing(ActorSystem<?> system) {
@@ -40,10 +41,15 @@ public final class Fencing implements Extension {
     cluster.registerOnMemberUp(lease::take);
     Duration every = settings.renewInterval();
     system.scheduler().scheduleWithFixedDelay(every, every, () -> {
-      if (cluster.selfMember().status() == MemberStatus.down()) {
-        lease.downed();
+      // A throw would end the schedule, and with it every renewal: log it and beat on.
+      try {
+        if (cluster.selfMember().status() == MemberStatus.down()) {
+          lease.downed();
+        }
+        lease.tick();
+      } catch (RuntimeException e) {
+        log.warn("node lease beat failed: {}", e.toString());
       }
-      lease.tick();
     }, system.executionContext());
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     // Downed (a node cut off downs itself): no write from the first phase on, and no more
