@@ -100,6 +100,19 @@ public class FencingIntegrationTest {
             + ".messages WHERE persistence_id = ? AND partition_nr = 0", AccountEntity.persistenceId("late").id()))
             .all().size());
     assertTrue("refused journal writes are counted", refused(node) > refusedBefore);
+    // Nor a snapshot: recovery starts from the newest, so an old incarnation's would win.
+    akka.actor.ActorSystem classic = akka.actor.typed.javadsl.Adapter.toClassic(node.system());
+    akka.actor.ActorRef snapshots = akka.persistence.Persistence.get(classic)
+        .snapshotStoreFor("", com.typesafe.config.ConfigFactory.empty());
+    akka.actor.testkit.typed.javadsl.TestProbe<Object> probe =
+        akka.actor.testkit.typed.javadsl.TestProbe.create(node.system());
+    String pid = AccountEntity.persistenceId("before").id();
+    snapshots.tell(new akka.persistence.SnapshotProtocol.SaveSnapshot(
+        new akka.persistence.SnapshotMetadata(pid, 99, System.currentTimeMillis()), "stale"), akka.actor.typed.javadsl.Adapter.toClassic(probe.ref()));
+    probe.expectMessageClass(akka.persistence.SaveSnapshotFailure.class, Duration.ofSeconds(10));
+    assertEquals("snapshots of the fenced node in the store", 0,
+        cql.execute(SimpleStatement.newInstance("SELECT sequence_nr FROM " + KEYSPACE
+            + ".snapshots WHERE persistence_id = ? AND sequence_nr = 99", pid)).all().size());
 
     // It wakes: its next renewal finds the lease revoked; it never writes again and leaves.
     lease.pauseRenewals(false);
