@@ -37,8 +37,7 @@ public class FencedCassandraJournal extends CassandraJournal {
       return super.asyncWriteMessages(messages);
     }
     metrics.fencedWrites.labels("journal").inc(messages.size());
-    NodeLease.Fenced refused = new NodeLease.Fenced("journal write refused: node " + lease.self()
-        + " does not hold its node lease (cut off from Cassandra, downed, or fenced by another node)");
+    NodeLease.Fenced refused = lease.refusal("journal write");
     List<Try<BoxedUnit>> each = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i++) {
       each.add(new Failure<>(refused));
@@ -52,7 +51,6 @@ public class FencedCassandraJournal extends CassandraJournal {
       return super.asyncDeleteMessagesTo(persistenceId, toSequenceNr);
     }
     metrics.fencedWrites.labels("delete").inc();
-    return akka.dispatch.Futures.failed(new NodeLease.Fenced("journal delete refused: node " + lease.self()
-        + " does not hold its node lease"));
+    return akka.dispatch.Futures.failed(lease.refusal("journal delete"));
   }
 }

@@ -41,7 +41,6 @@ public class FencedCassandraSnapshotStore extends CassandraSnapshotStore {
 
   private Future<BoxedUnit> refused(String what) {
     metrics.fencedWrites.labels("snapshot").inc();
-    return akka.dispatch.Futures.failed(new NodeLease.Fenced("snapshot " + what + " refused: node " + lease.self()
-        + " does not hold its node lease"));
+    return akka.dispatch.Futures.failed(lease.refusal("snapshot " + what));
   }
 }

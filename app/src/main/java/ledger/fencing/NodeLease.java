@@ -104,12 +104,14 @@ public final class NodeLease {
 
   /** Until when (nanos) this node may start a journal write, while {@link #holding}. */
   private volatile long writableUntil;
-  /** Taken and not ended (nanos values are compared only by difference, so no sentinel value). */
+  /**
+   * Taken and not ended (nanos values are compared only by difference, so no sentinel value):
+   * written under the lock, read without it by the journal's check.
+   */
   private volatile boolean holding;
   private long epoch = REVOKED;
   private boolean wanted;
   private boolean taking;
-  private boolean held;
   /** Down, revoked or released: this incarnation never writes again. */
   private boolean ended;
   private boolean renewalInFlight;
@@ -156,10 +158,16 @@ public final class NodeLease {
     return holding && nanos.getAsLong() - writableUntil < 0;
   }
 
+  /** The refusal of {@code what} (a journal write, a snapshot save...) while this node holds no lease. */
+  public Fenced refusal(String what) {
+    return new Fenced(what + " refused: node " + self
+        + " does not hold its node lease (cut off from Cassandra, downed, or fenced by another node)");
+  }
+
   /** Takes this incarnation's lease (once the node is Up): one row, epoch 0. */
   public synchronized void take() {
     wanted = true;
-    if (!settings.enabled() || taking || held || ended) {
+    if (!settings.enabled() || taking || holding || ended) {
       return;
     }
     taking = true;
@@ -176,7 +184,6 @@ public final class NodeLease {
       log.warn("node lease {} not taken ({}); retrying", self, failure != null ? failure.toString() : "no answer");
       return;
     }
-    held = true;
     writableUntil = sent;
     holding = true;
     if (cas.applied()) {
@@ -203,7 +210,7 @@ public final class NodeLease {
     if (wanted) {
       take();
     }
-    if (held && !ended && !renewalInFlight && !paused) {
+    if (holding && !renewalInFlight && !paused) {
       renewalInFlight = true;
       long sent = nanos.getAsLong();
       long from = epoch;
@@ -258,7 +265,6 @@ public final class NodeLease {
 
   private void end() {
     ended = true;
-    held = false;
     holding = false;
     failWaiters();
     Fenced lost = new Fenced("node lease of " + self + " ended");
@@ -272,12 +278,11 @@ public final class NodeLease {
   public CompletionStage<Boolean> release() {
     long from;
     synchronized (this) {
-      if (!held || ended) {
+      if (!holding) {
         return CompletableFuture.completedFuture(false);
       }
       from = epoch;
       ended = true;
-      held = false;
       holding = false;
       failWaiters();
     }
@@ -369,7 +374,7 @@ public final class NodeLease {
     if (waiters.isEmpty()) {
       return;
     }
-    boolean ready = unfenced.isEmpty() && held && holds();
+    boolean ready = unfenced.isEmpty() && holds();
     for (var it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
       if (ready && lastReadDone > w.readsBefore()) {
@@ -377,7 +382,7 @@ public final class NodeLease {
         it.remove();
       } else if (now - w.deadline() >= 0) {
         log.warn("shard start still waits for the fence after {} (own lease held: {}; nodes not yet fenced: {})",
-            settings.acquireTimeout(), held && holds(), unfenced);
+            settings.acquireTimeout(), holds(), unfenced);
         w.result().complete(false);
         it.remove();
       }
