@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The lease that every shard (akka.cluster.sharding.use-lease) and singleton
@@ -22,6 +24,7 @@ import java.util.function.Consumer;
  * sharding never calls it anyway).
  */
 public final class FencingLease extends Lease {
+  private static final Logger log = LoggerFactory.getLogger(FencingLease.class);
   private final LeaseSettings settings;
   private final NodeLease node;
   /** The callback of the latest acquire: a shard restarted after a loss acquires again. */
@@ -39,7 +42,7 @@ public final class FencingLease extends Lease {
 
   @Override
   public CompletionStage<Boolean> acquire() {
-    return node.awaitFenced();
+    return awaitFenced();
   }
 
   @Override
@@ -50,7 +53,17 @@ public final class FencingLease extends Lease {
     }
     lost = leaseLostCallback;
     node.addLostListener(leaseLostCallback);
-    return node.awaitFenced();
+    return awaitFenced();
+  }
+
+  /** The node's fence, and a line saying when it let this shard or singleton start (stage timeline). */
+  private CompletionStage<Boolean> awaitFenced() {
+    long asked = System.nanoTime();
+    return node.awaitFenced().whenComplete((granted, failure) -> {
+      if (Boolean.TRUE.equals(granted)) {
+        log.info("lease {} granted after {} ms", settings.leaseName(), (System.nanoTime() - asked) / 1_000_000);
+      }
+    });
   }
 
   @Override

@@ -47,6 +47,8 @@ public final class Recovery {
   private static final long FUNDING = 1_000_000_000L;
   /** A first read after the fault answered later than this counts its account as affected. */
   static final Duration SLOW_READ = Duration.ofMillis(500);
+  /** How many of the accounts that answered last a run names, with how their reads failed. */
+  static final int LAST_TO_ANSWER = 5;
 
   /** What to load: node base URLs, the API key to send (null for none), how many accounts and client threads, and for how long. */
   public record Settings(List<String> nodes, String key, int accounts, int workers, Duration before, Duration deadline, long seed) {}
@@ -86,7 +88,7 @@ public final class Recovery {
   public record Outcome(String firstAccountId, String fault, long healedMillis, int accounts, long[] recoveredMillis,
                         long[] affectedMillis, long[] transferMillis, long acknowledged, long unknown, long unknownPosted, Map<String, Long> failures,
                         int acknowledgedLost, int balanceMismatches, boolean s1Holds, int slowOnly, Instant faultAt,
-                        Instant endedAt) {
+                        Instant endedAt, List<String> lastToAnswer) {
     public long maxMillis() {
       return recoveredMillis.length == 0 ? -1 : recoveredMillis[recoveredMillis.length - 1];
     }
@@ -126,7 +128,8 @@ public final class Recovery {
           fault, healedMillis > 0 ? " (healed at +" + healedMillis + " ms)" : "", recoveredMillis.length, accounts,
           maxMillis(), p50Millis(), affected(), slowOnly, SLOW_READ.toMillis(), percentile(affectedMillis, 50), transferMillis.length, accounts,
           percentile(transferMillis, 100), percentile(transferMillis, 50), acknowledged, unknown, unknownPosted,
-          failures, acknowledgedLost, balanceMismatches, s1Holds ? "holds" : "BROKEN");
+          failures, acknowledgedLost, balanceMismatches, s1Holds ? "holds" : "BROKEN")
+          + (lastToAnswer.isEmpty() ? "" : String.format("%n  last to answer: %s", String.join(", ", lastToAnswer)));
     }
   }
 
@@ -146,6 +149,8 @@ public final class Recovery {
   private long[] firstSuccess;
   private long[] firstRead;
   private boolean[] readFailed;
+  /** Per account, its failed reads since the fault by how they failed (timeout, http_503...). */
+  private Map<String, Integer>[] readFailures;
   private boolean[] firstReadSlow;
   private boolean[] probedOnce;
   private AtomicBoolean[] probing;
@@ -171,6 +176,12 @@ public final class Recovery {
     firstRead = new long[n];
     Arrays.fill(firstRead, -1);
     readFailed = new boolean[n];
+    @SuppressWarnings("unchecked")
+    Map<String, Integer>[] failuresPerAccount = new Map[n];
+    readFailures = failuresPerAccount;
+    for (int i = 0; i < n; i++) {
+      readFailures[i] = new TreeMap<>();
+    }
     firstReadSlow = new boolean[n];
     probedOnce = new boolean[n];
     probing = new AtomicBoolean[n];
@@ -323,6 +334,10 @@ public final class Recovery {
                 }
               } else {
                 readFailed[account] = true;
+                String kind = response != null ? "http_" + response.statusCode()
+                    : error instanceof java.net.http.HttpTimeoutException
+                        || error.getCause() instanceof java.net.http.HttpTimeoutException ? "timeout" : "io_error";
+                readFailures[account].merge(kind, 1, Integer::sum);
               }
             }
             probing[account].set(false);
@@ -434,11 +449,25 @@ public final class Recovery {
         }
       }
     }
+    List<String> lastToAnswer = new ArrayList<>();
+    synchronized (this) {
+      Integer[] order = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, (a, b) -> Long.compare(firstRead[b] < 0 ? Long.MAX_VALUE : firstRead[b],
+          firstRead[a] < 0 ? Long.MAX_VALUE : firstRead[a]));
+      for (int k = 0; k < Math.min(LAST_TO_ANSWER, n); k++) {
+        int i = order[k];
+        lastToAnswer.add(account(i) + " " + (firstRead[i] < 0 ? "never" : "+" + (firstRead[i] - killedAt) / 1_000_000
+            + " ms") + " " + readFailures[i]);
+      }
+    }
     Map<String, Long> failureCounts = new TreeMap<>();
     failures.forEach((k, v) -> failureCounts.put(k, v.sum()));
     return new Outcome(account(0), fault, healedAt == 0 ? 0 : (healedAt - killedAt) / 1_000_000, n, sorted(answered),
         sorted(affected), sorted(transfers), acked.size() - unknownPosted, unknown.size(), unknownPosted, failureCounts, lost, mismatches, debits == credits,
-        slowOnly, faultAt, faultAt.plusMillis((ended - killedAt) / 1_000_000));
+        slowOnly, faultAt, faultAt.plusMillis((ended - killedAt) / 1_000_000), lastToAnswer);
   }
 
   /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
