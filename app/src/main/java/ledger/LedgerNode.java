@@ -6,6 +6,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.RecipientRef;
 import akka.cluster.sharding.typed.ClusterShardingSettings;
+import akka.cluster.sharding.typed.HashCodeMessageExtractor;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.http.javadsl.ServerBinding;
@@ -20,6 +21,7 @@ import ledger.auth.Authenticator;
 import ledger.auth.NodeAuth;
 import ledger.cassandra.CassandraConnection;
 import ledger.cluster.ClusterFormation;
+import ledger.cluster.ShardCount;
 import ledger.fencing.Fencing;
 import ledger.http.HttpServer;
 import ledger.http.HttpSettings;
@@ -106,6 +108,7 @@ public final class LedgerNode {
   }
 
   private static void initEntities(ActorSystem<Void> system, Config config, boolean remember) {
+    int shards = ShardCount.forNode(system, config);
     ClusterSharding sharding = ClusterSharding.get(system);
     Clock clock = Clock.systemUTC();
     AccountEntity.Settings accountSettings = AccountEntity.Settings.fromConfig(config);
@@ -121,10 +124,12 @@ public final class LedgerNode {
                 new AccountEntity.Environment(coordinators, ctx.getShard(), clock, persistLatency)))
         // Accounts passivate themselves (idle, no pending leg), never by sharding's strategy.
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)
-            .withNoPassivationStrategy()));
+            .withNoPassivationStrategy())
+        .withMessageExtractor(new HashCodeMessageExtractor<>(shards)));
     sharding.init(Entity.of(TransferEntity.TYPE_KEY,
         ctx -> TransferEntity.create(ctx.getEntityId(), transferSettings,
-            new TransferEntity.Environment(accounts, ctx.getShard(), clock))));
+            new TransferEntity.Environment(accounts, ctx.getShard(), clock)))
+        .withMessageExtractor(new HashCodeMessageExtractor<>(shards)));
   }
 
   public ActorSystem<Void> system() {

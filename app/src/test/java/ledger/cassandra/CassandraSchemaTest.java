@@ -42,9 +42,10 @@ public class CassandraSchemaTest {
         .map(s -> s.replaceAll("(?s)CREATE TABLE IF NOT EXISTS bank_a\\.(\\w+).*", "$1")).toList();
     assertEquals(List.of("messages", "tag_views", "tag_write_progress", "tag_scanning", "metadata",
         "all_persistence_ids", "snapshots", "offset_store", "projection_management", "account_entries",
-        "account_transfers", "account_list", "pending_legs", "api_keys", "node_leases"), tables);
-    // Every query table is emptied by `./ledger rebuild-query`, with the offsets (never the keys or leases).
-    assertEquals(new java.util.HashSet<>(tables.subList(7, tables.size() - 2)),
+        "account_transfers", "account_list", "pending_legs", "api_keys", "node_leases", "cluster_settings"), tables);
+    // Every query table is emptied by `./ledger rebuild-query`, with the offsets (never the keys,
+    // leases or cluster settings).
+    assertEquals(new java.util.HashSet<>(tables.subList(7, tables.size() - 3)),
         new java.util.HashSet<>(ledger.query.QueryRebuild.tables()));
     assertFalse(String.join("\n", statements).contains("${"));
   }
