@@ -52,7 +52,7 @@ public class NodeWiringTest {
       assertEquals("Up", members.get("members").get(0).get("status").asText());
 
       akka.cluster.Cluster cluster = akka.cluster.Cluster.get(akka.actor.typed.javadsl.Adapter.toClassic(node.system()));
-      assertEquals("akka.cluster.sbr.SplitBrainResolverProvider", cluster.settings().DowningProviderClassName());
+      assertEquals("ledger.cluster.ShortTickDowningProvider", cluster.settings().DowningProviderClassName());
       assertEquals("keep-majority",
           node.system().settings().config().getString("akka.cluster.split-brain-resolver.active-strategy"));
     } finally {

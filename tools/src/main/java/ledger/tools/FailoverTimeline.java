@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *   <li>unreachable: {@code Cluster Node [..] - Marking node as UNREACHABLE [Member(<dead>, Up)].}
  *       (akka.cluster.Cluster, WARN), the first on any surviving node;
  *   <li>downed: {@code SBR took decision DownUnreachable and is downing [<dead>] ..}
- *       (akka.cluster.sbr.SplitBrainResolver, WARN) or the leader's {@code Marking unreachable node
+ *       (ledger.cluster.ShortTickSplitBrainResolver, akka.cluster.sbr.SplitBrainResolver before; WARN;
+ *       only the text is matched) or the leader's {@code Marking unreachable node
  *       [<dead>] as [Down]} (INFO), whichever comes first;
  *   <li>removed: {@code Leader is removing unreachable node [<dead>]} (INFO);
  *   <li>fenced: {@code lease of node [<dead>#uid] revoked at epoch ..} (ledger.fencing.NodeLease,
