@@ -49,6 +49,8 @@ public final class Recovery {
   static final Duration SLOW_READ = Duration.ofMillis(500);
   /** How many of the accounts that answered last a run names, with how their reads failed. */
   static final int LAST_TO_ANSWER = 5;
+  /** Fundings of one account tried before the run gives up (each rejected one posted nothing). */
+  static final int FUNDING_ATTEMPTS = 5;
 
   /** What to load: node base URLs, the API key to send (null for none), how many accounts and client threads, and for how long. */
   public record Settings(List<String> nodes, String key, int accounts, int workers, Duration before, Duration deadline, long seed) {}
@@ -236,10 +238,17 @@ public final class Recovery {
     post(node, "/accounts", "{\"id\":\"" + operator() + "\",\"currency\":\"USD\",\"min_balance\":null}");
     for (int i = 0; i < settings.accounts(); i++) {
       post(node, "/accounts", "{\"id\":\"" + account(i) + "\",\"currency\":\"USD\"}");
-      String body = "{\"id\":\"r" + run + "-fund-" + i + "\",\"debit_account_id\":\"" + operator()
-          + "\",\"credit_account_id\":\"" + account(i) + "\",\"amount\":" + FUNDING + ",\"currency\":\"USD\"}";
-      if (!settleOne(body)) {
-        throw new IllegalStateException("funding of " + account(i) + " was rejected");
+      // A funding rejected (transfer_timed_out while the cluster is busy, e.g. rebalancing after
+      // the last run's restart) posted nothing: a new transfer funds the account instead.
+      boolean funded = false;
+      for (int attempt = 0; attempt < FUNDING_ATTEMPTS && !funded; attempt++) {
+        String body = "{\"id\":\"r" + run + "-fund-" + i + "-" + attempt + "\",\"debit_account_id\":\""
+            + operator() + "\",\"credit_account_id\":\"" + account(i) + "\",\"amount\":" + FUNDING
+            + ",\"currency\":\"USD\"}";
+        funded = settleOne(body);
+      }
+      if (!funded) {
+        throw new IllegalStateException("funding of " + account(i) + " was rejected " + FUNDING_ATTEMPTS + " times");
       }
     }
   }
@@ -512,8 +521,10 @@ public final class Recovery {
   }
 
   static final String USAGE = """
-      usage: ./ledger recovery [--runs 3] [--accounts 200] [--workers 48] [--seed S] [--kill each|oldest|younger]
-                               [--key API_KEY]
+      usage: ./ledger recovery [--runs 3] [--accounts 200] [--workers 48] [--before 10] [--seed S]
+                               [--kill each|oldest|younger] [--key API_KEY]
+      --before: seconds of load between a run's set-up and its kill (the node restarted after the
+      last run warms up and takes its share of shards meanwhile).
       Per run: every account served again (the max over the accounts) and the p50, the accounts
       affected, and the stages from the surviving nodes' logs, after the kill: unreachable, downed,
       removed, coordinator started and ready (when the oldest was killed), shards allocated, last
@@ -531,7 +542,7 @@ public final class Recovery {
     CommandLine given;
     String kill;
     try {
-      given = CommandLine.parse(args, Set.of("nodes", "management", "logs", "runs", "accounts", "workers", "seed", "kill"),
+      given = CommandLine.parse(args, Set.of("nodes", "management", "logs", "runs", "accounts", "workers", "before", "seed", "kill"),
           Set.of());
       if (given.flag("help")) {
         System.out.println(USAGE);
@@ -578,7 +589,7 @@ public final class Recovery {
           ? " (the oldest: the shard coordinators it hosts move too)"
           : " (not the oldest: the shard coordinators stay)";
       Settings settings = new Settings(nodes, key, given.whole("accounts", 200), given.whole("workers", 48),
-          Duration.ofSeconds(10), Duration.ofSeconds(60), seed + r);
+          Duration.ofSeconds(given.whole("before", 10)), Duration.ofSeconds(60), seed + r);
       long[] logEnds = FailoverTimeline.ends(logs);
       Outcome o = measure(settings,
           Fault.killNode(victim, note, () -> cluster.kill(victim)));
