@@ -16,8 +16,8 @@ import java.util.function.LongSupplier;
  *
  * <p>{@code auto} takes the recorded count. A new cluster (no shard coordinator has ever written)
  * records {@code new-cluster}. A cluster whose coordinators wrote before counts were recorded
- * (created by an earlier version) records nothing by itself: the operator names the count it
- * was created with once, and from then on it is checked.
+ * (created by an earlier version, whose nodes ran with akka.cluster.sharding.number-of-shards)
+ * records that setting; a configured count is recorded instead, as the operator's word.
  */
 public final class ShardCount {
   /** The longest one read or write of the record may take before it counts as failed (and is retried). */
@@ -35,12 +35,14 @@ public final class ShardCount {
   }
 
   /** The configuration: {@code configured} is "auto" or a count. */
-  public record Settings(Optional<Integer> configured, int newCluster, Duration agreeTimeout, Duration retryInterval) {
+  public record Settings(Optional<Integer> configured, int newCluster, int earlier, Duration agreeTimeout,
+                         Duration retryInterval) {
     public static final int MAX = 100_000;
 
     public Settings {
       configured.ifPresent(n -> check("ledger.shards.number", n));
       check("ledger.shards.new-cluster", newCluster);
+      check("akka.cluster.sharding.number-of-shards", earlier);
     }
 
     public static Settings fromConfig(com.typesafe.config.Config config) {
@@ -57,7 +59,7 @@ public final class ShardCount {
         }
       }
       return new Settings(configured, config.getInt("ledger.shards.new-cluster"),
-          config.getDuration("ledger.shards.agree-timeout"), config.getDuration("ledger.shards.retry-interval"));
+          config.getInt("akka.cluster.sharding.number-of-shards"), config.getDuration("ledger.shards.agree-timeout"), config.getDuration("ledger.shards.retry-interval"));
     }
 
     private static void check(String name, int n) {
@@ -133,12 +135,10 @@ public final class ShardCount {
     Optional<Integer> recorded = get(store.recorded(), timeout);
     if (recorded.isEmpty() && get(store.coordinatorsWrote(), timeout)) {
       // Either a node of this version recorded it meanwhile (it records before any shard runs),
-      // or the cluster predates the record: then only the operator knows the count.
+      // or the cluster predates the record: its nodes ran with Akka's setting, which auto records.
       recorded = get(store.recorded(), timeout);
-      if (recorded.isEmpty() && settings.configured().isEmpty()) {
-        throw new Disagreement("this cluster's shards ran before shard counts were recorded, so its count is not "
-            + "known: start one node with LEDGER_SHARDS (ledger.shards.number) set to the count the cluster was "
-            + "created with (1000 unless akka.cluster.sharding.number-of-shards was changed); it is recorded then");
+      if (recorded.isEmpty()) {
+        recorded = Optional.of(get(store.recordIfAbsent(settings.configured().orElse(settings.earlier())), timeout));
       }
     }
     if (recorded.isEmpty()) {

@@ -60,7 +60,7 @@ public class ShardCountTest {
   }
 
   private static ShardCount.Settings settings(Integer configured) {
-    return new ShardCount.Settings(Optional.ofNullable(configured), 100, Duration.ofSeconds(5), Duration.ofMillis(1));
+    return new ShardCount.Settings(Optional.ofNullable(configured), 100, 1000, Duration.ofSeconds(5), Duration.ofMillis(1));
   }
 
   private static int agree(Integer configured, Record record) {
@@ -91,16 +91,18 @@ public class ShardCountTest {
   }
 
   @Test
-  public void aClusterOlderThanTheRecordNeedsTheCountNamedOnce() {
+  public void aClusterOlderThanTheRecordKeepsTheCountItsNodesRanWith() {
+    // Its nodes ran with akka.cluster.sharding.number-of-shards (1000 here), not new-cluster (100).
     Record old = new Record();
     old.coordinatorsWrote = true;
-    ShardCount.Disagreement refused = assertThrows(ShardCount.Disagreement.class, () -> agree(null, old));
-    assertTrue(refused.getMessage(), refused.getMessage().contains("LEDGER_SHARDS"));
-    assertEquals("nothing recorded by a node that does not know the count", null, old.count);
-
-    assertEquals(1000, agree(1000, old));
+    assertEquals(1000, agree(null, old));
     assertEquals(Integer.valueOf(1000), old.count);
-    assertEquals("from then on auto takes it", 1000, agree(null, old));
+    assertThrows("from then on it is checked", ShardCount.Disagreement.class, () -> agree(100, old));
+
+    Record named = new Record();
+    named.coordinatorsWrote = true;
+    assertEquals("a count the operator names is recorded instead", 64, agree(64, named));
+    assertEquals(Integer.valueOf(64), named.count);
   }
 
   @Test
@@ -150,6 +152,7 @@ public class ShardCountTest {
     assertTrue(e.getMessage(), e.getMessage().contains("auto or a whole number"));
     ShardCount.Settings defaults = ShardCount.Settings.fromConfig(com.typesafe.config.ConfigFactory.load());
     assertEquals(Optional.empty(), defaults.configured());
-    assertEquals(100, defaults.newCluster());
+    assertEquals(1000, defaults.newCluster());
+    assertEquals(1000, defaults.earlier());
   }
 }
