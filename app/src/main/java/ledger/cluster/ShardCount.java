@@ -22,6 +22,8 @@ import java.util.function.LongSupplier;
 public final class ShardCount {
   /** The longest one read or write of the record may take before it counts as failed (and is retried). */
   static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+  /** An agreement slower than this is logged as a warning: the node's start waited for it. */
+  static final Duration SLOW = Duration.ofSeconds(5);
 
   /** The cluster's record: the count, and whether shards of this cluster ever ran before it. */
   public interface Store {
@@ -97,8 +99,15 @@ public final class ShardCount {
             .sessionFor("akka.persistence.cassandra").underlying(),
         config.getString("ledger.cassandra.keyspace"),
         config.getString("akka.persistence.cassandra.journal.keyspace"));
+    long began = System.nanoTime();
     int count = agree(settings, store, System::nanoTime);
-    log.info("{} shards per entity type (cluster_settings)", count);
+    long tookMs = (System.nanoTime() - began) / 1_000_000;
+    if (tookMs > SLOW.toMillis()) {
+      // The node's start waits for it: say so where WARN-level logs (tests) show it.
+      log.warn("{} shards per entity type (cluster_settings), agreed after {} ms", count, tookMs);
+    } else {
+      log.info("{} shards per entity type (cluster_settings), agreed after {} ms", count, tookMs);
+    }
     return count;
   }
 
@@ -117,6 +126,7 @@ public final class ShardCount {
         throw d;
       } catch (RuntimeException e) {
         last = e;
+        log.warn("reading or recording the shard count failed, trying again: {}", e.toString());
       }
       if (nanoTime.getAsLong() - deadline >= 0) {
         throw new IllegalStateException("could not read or record the cluster's shard count in "
