@@ -64,6 +64,7 @@ public final class Chaos {
   static final List<String> CURRENCIES = List.of("USD", "EUR");
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
   private static final int SETTLE_ATTEMPTS = 240;
+  private static final int FUNDING_ATTEMPTS = 5;
 
   /**
    * What to run against: node base URLs, the API key to send (null for none), regular accounts, client threads, how long, the pause
@@ -283,19 +284,27 @@ public final class Chaos {
       createAccount(accounts.get(i));
       return null;
     });
-    List<Sent> funding = new ArrayList<>();
-    for (int i = 0; i < settings.accounts(); i++) {
+    // A funding rejected (transfer_timed_out while a just-formed cluster is still busy) posted
+    // nothing: a new transfer funds the account instead, and the rejected one is checked as such.
+    List<Sent> funding = java.util.Collections.synchronizedList(new ArrayList<>());
+    parallel(settings.accounts(), i -> {
       Leg leg = new Leg(operatorOf.get(accounts.get(i).currency()), i, FUNDING);
-      funding.add(sent(run + "-fund-" + i, "funding", List.of(leg), false, Plan.NONE, 0, 0, false));
-    }
-    all.addAll(funding);
-    parallel(funding.size(), i -> {
-      settleCreate(funding.get(i));
-      if (!"posted".equals(funding.get(i).created)) {
-        throw new IllegalStateException("funding " + funding.get(i).id + " answered " + funding.get(i).created);
+      for (int attempt = 0; attempt < FUNDING_ATTEMPTS; attempt++) {
+        Sent s = sent(run + "-fund-" + i + (attempt == 0 ? "" : "-" + attempt), "funding", List.of(leg), false,
+            Plan.NONE, 0, 0, false);
+        funding.add(s);
+        settleCreate(s);
+        if ("posted".equals(s.created)) {
+          return null;
+        }
+        if (!"rejected".equals(s.created) || !"transfer_timed_out".equals(s.rejection)) {
+          throw new IllegalStateException("funding " + s.id + " answered " + s.created
+              + (s.rejection == null ? "" : " " + s.rejection));
+        }
       }
-      return null;
+      throw new IllegalStateException("funding of " + accounts.get(i).id() + " was rejected " + FUNDING_ATTEMPTS + " times");
     });
+    all.addAll(funding);
     System.out.printf("chaos run %s: %d accounts (%s), each funded %d by its currency's operator; %d clients for %s;"
             + " faults: a kill every %s-%s after the last node is back, down %s-%s%n", run, settings.accounts(),
         describeAccounts(), FUNDING, settings.clients(), settings.duration(), settings.pauseMin(), settings.pauseMax(),
