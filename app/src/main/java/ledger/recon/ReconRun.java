@@ -246,14 +246,32 @@ final class ReconRun {
       statement.addAll(page.items());
       after = page.next();
     }
-    List<Entry> wanted = expected.stream().map(ReconRun::toMillis).toList();
-    if (!wanted.equals(statement)) {
-      List<String> missing = wanted.stream().filter(e -> !statement.contains(e))
-          .map(e -> e.version() + " " + e.side() + " " + e.status() + " " + e.transferId()).limit(5).toList();
+    String difference = statementDifference(expected.stream().map(ReconRun::toMillis).toList(), statement);
+    if (difference != null) {
       f.add(Kind.STATEMENT_MISMATCH, live.currency(), live.id(), null, "versions " + (from + 1) + ".."
-          + live.version() + ": " + wanted.size() + " entries implied by the journal, " + statement.size()
-          + " in the statement; missing " + missing);
+          + live.version() + ": " + difference);
     }
+  }
+
+  /**
+   * Null when the statement holds exactly the entries the journal implies, else what differs.
+   * Entries of one version come in the table's order (side: credit before debit), which need not
+   * be the order the event lists them in: an account on both sides of a multi-leg transfer.
+   */
+  static String statementDifference(List<Entry> implied, List<Entry> statement) {
+    List<Entry> wanted = implied.stream()
+        .sorted(java.util.Comparator.comparingLong(Entry::version).thenComparing(Entry::side)).toList();
+    if (wanted.equals(statement)) {
+      return null;
+    }
+    return wanted.size() + " entries implied by the journal, " + statement.size() + " in the statement; missing "
+        + describe(wanted.stream().filter(e -> !statement.contains(e)).toList()) + ", unexpected "
+        + describe(statement.stream().filter(e -> !wanted.contains(e)).toList());
+  }
+
+  private static List<String> describe(List<Entry> entries) {
+    return entries.stream().map(e -> e.version() + " " + e.side() + " " + e.status() + " " + e.transferId()).limit(5)
+        .toList();
   }
 
   /** The statement stores times to the millisecond, as Cassandra does. */
