@@ -408,9 +408,15 @@ public final class Recovery {
     int n = settings.accounts();
     String node = settings.nodes().get(Math.floorMod(victim + 1, settings.nodes().size()));
     List<Sent> acked = new ArrayList<>(acknowledged);
+    // A read that a busy cluster answers 503 or not in time says nothing about the transfer: it is
+    // asked again until the deadline; only an answer other than posted, or none by then, is lost.
+    long readDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     List<Boolean> reads = parallel(acked.size(), i -> {
-      HttpResponse<String> r = http.send(node, "/transfers/" + acked.get(i).id(), null, Duration.ofSeconds(10));
-      return r.statusCode() == 200 && JSON.readTree(r.body()).path("status").asText().equals("posted");
+      String answer = readTransfer(node, acked.get(i).id(), readDeadline);
+      if (!answer.equals("posted")) {
+        System.out.printf("  acknowledged transfer %s: %s%n", acked.get(i).id(), answer);
+      }
+      return answer.equals("posted");
     });
     int lost = (int) reads.stream().filter(ok -> !ok).count();
     long[] expected = new long[n];
@@ -480,6 +486,27 @@ public final class Recovery {
   }
 
   /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
+  /** The transfer's status, or what answered instead ("404 ...", "no answer ...") by the deadline. */
+  private String readTransfer(String node, String id, long deadline) throws Exception {
+    String last = "no answer";
+    do {
+      try {
+        HttpResponse<String> r = http.send(node, "/transfers/" + id, null, Duration.ofSeconds(10));
+        if (r.statusCode() == 200) {
+          return JSON.readTree(r.body()).path("status").asText();
+        }
+        last = r.statusCode() + " " + r.body();
+        if (r.statusCode() != 503) {
+          return last;
+        }
+      } catch (IOException e) {
+        last = "no answer (" + e + ")";
+      }
+      sleep(250);
+    } while (System.nanoTime() < deadline);
+    return last + " until the deadline";
+  }
+
   private JsonNode readSettled(String node, String id, long deadline) throws Exception {
     while (true) {
       HttpResponse<String> r = http.send(node, "/accounts/" + id, null, Duration.ofSeconds(10));
@@ -489,6 +516,8 @@ public final class Recovery {
             || System.nanoTime() > deadline) {
           return a;
         }
+      } else if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("account " + id + " answered " + r.statusCode() + " until the deadline");
       }
       sleep(200);
     }
