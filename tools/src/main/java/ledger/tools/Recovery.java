@@ -485,7 +485,6 @@ public final class Recovery {
         slowOnly, faultAt, faultAt.plusMillis((ended - killedAt) / 1_000_000), lastToAnswer);
   }
 
-  /** Reads an account once no leg is pending on it (posts reach accounts after the answer). */
   /** The transfer's status, or what answered instead ("404 ...", "no answer ...") by the deadline. */
   private String readTransfer(String node, String id, long deadline) throws Exception {
     String last = "no answer";
@@ -507,6 +506,10 @@ public final class Recovery {
     return last + " until the deadline";
   }
 
+  /**
+   * Reads an account once no leg is pending on it (posts reach accounts after the answer), or as
+   * it is at the deadline; fails if it answered nothing but errors until then.
+   */
   private JsonNode readSettled(String node, String id, long deadline) throws Exception {
     while (true) {
       HttpResponse<String> r = http.send(node, "/accounts/" + id, null, Duration.ofSeconds(10));
