@@ -12,9 +12,9 @@ import org.slf4j.Marker;
  * Lets one event of a logger through per interval and drops the others (logback.xml). For
  * loggers outside our code that repeat one line without end: the Cassandra plugin's tag writer
  * retries a failed write at once (events-by-tag flush-interval 0) and warns each time,
- * 25,000-50,000 lines a second on a 2-core box while Cassandra is down. Events at ERROR and above always pass. The
- * next event let through after a drop is preceded by a WARN line of this class saying how many
- * were dropped, so the count is never lost.
+ * 25,000-50,000 lines a second on a 2-core box while Cassandra is down. Events at ERROR and
+ * above always pass. The next event let through after a drop is preceded by a WARN line of this
+ * class saying how many were dropped, so the count is never lost.
  */
 public final class RepeatedLogLimit extends TurboFilter {
   private String loggerName;
