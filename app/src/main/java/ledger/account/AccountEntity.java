@@ -217,12 +217,20 @@ public final class AccountEntity
    */
   public record Settings(int snapshotEveryEvents, int tagCount, Duration presumedAbortAfter,
                          Duration pendingCheckInterval, Duration idleTimeout, int groupMaxEvents, int groupMaxBytes,
-                         int pendingLegsMax) {
+                         int pendingLegsMax, String journalPluginId) {
     public Settings {
       if (snapshotEveryEvents < 1 || tagCount < 1 || pendingLegsMax < 1) {
         throw new IllegalArgumentException("snapshot cadence, tag count and pending legs must be positive");
       }
       new CommitGroup.Bound(groupMaxEvents, groupMaxBytes);
+    }
+
+    /** On the default journal ("": the tests' in-memory one). */
+    public Settings(int snapshotEveryEvents, int tagCount, Duration presumedAbortAfter,
+                    Duration pendingCheckInterval, Duration idleTimeout, int groupMaxEvents, int groupMaxBytes,
+                    int pendingLegsMax) {
+      this(snapshotEveryEvents, tagCount, presumedAbortAfter, pendingCheckInterval, idleTimeout, groupMaxEvents,
+          groupMaxBytes, pendingLegsMax, "");
     }
 
     /** With the default group bound and pending cap. */
@@ -241,7 +249,8 @@ public final class AccountEntity
           root.getDuration("ledger.account.idle-timeout"),
           root.getInt("ledger.account.group-commit.max-events"),
           root.getBytes("ledger.account.group-commit.max-bytes").intValue(),
-          root.getInt("ledger.account.pending-legs-max"));
+          root.getInt("ledger.account.pending-legs-max"),
+          ledger.journal.Journals.accountPluginId(root));
     }
   }
 
@@ -336,7 +345,13 @@ public final class AccountEntity
 
   @Override
   public Set<String> tagsFor(Event event) {
+    // One tag, the same on every event: the ledger's journal relies on it (LedgerJournal).
     return Set.of(tag(accountId, settings.tagCount()));
+  }
+
+  @Override
+  public String journalPluginId() {
+    return settings.journalPluginId();
   }
 
   @Override

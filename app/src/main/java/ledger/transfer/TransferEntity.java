@@ -152,7 +152,7 @@ public final class TransferEntity
     }
 
     public static Settings fromConfig(com.typesafe.config.Config root) {
-      String plugin = root.getString("ledger.transfer.journal-plugin");
+      String plugin = ledger.journal.Journals.transferPluginId(root);
       String tagsEnabled = plugin.replaceAll("\\.journal$", "") + ".events-by-tag.enabled";
       boolean tagged = plugin.isEmpty() || !root.hasPath(tagsEnabled) || root.getBoolean(tagsEnabled);
       return new Settings(

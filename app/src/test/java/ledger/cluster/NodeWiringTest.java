@@ -116,6 +116,11 @@ public class NodeWiringTest {
         config.getString("akka.persistence.cassandra.journal.class"));
     assertEquals("ledger.fencing.FencedCassandraJournal",
         config.getString("ledger.transfer-persistence.journal.class"));
+    // Accounts and coordinators write to the ledger's own journal, which checks the same lease.
+    assertEquals("ledger.account-journal", ledger.journal.Journals.accountPluginId(config));
+    assertEquals("ledger.transfer-journal", ledger.journal.Journals.transferPluginId(config));
+    assertEquals("ledger.journal.LedgerJournal", config.getString("ledger.account-journal.class"));
+    assertEquals("ledger.journal.LedgerJournal", config.getString("ledger.transfer-journal.class"));
     assertEquals("ledger.fencing.FencedCassandraSnapshotStore",
         config.getString("akka.persistence.cassandra.snapshot.class"));
     assertEquals("ledger.fencing.shard-lease", config.getString("akka.cluster.sharding.use-lease"));

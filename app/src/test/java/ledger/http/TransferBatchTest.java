@@ -203,7 +203,7 @@ public class TransferBatchTest extends TransferTestSupport {
             // The coordinators journal in memory too: on the default Cassandra journal (absent
             // here) every transfer failed, the test passed on none posted, and the node kept
             // restarting 1,000 coordinators after the class ended, slowing every later test.
-            "ledger.transfer.journal-plugin", "",
+            "ledger.transfer.journal-plugin", "", "ledger.journal.implementation", "default",
             // Nothing to fence on the in-memory journal; on, the node would wait for a node lease
             // in a Cassandra that is not there, and no shard would start.
             "ledger.fencing.enabled", "off")))

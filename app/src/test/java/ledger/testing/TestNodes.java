@@ -47,6 +47,7 @@ public final class TestNodes {
     Config inMemory = PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
         .withFallback(ConfigFactory.parseString("ledger.transfer.journal-plugin = \"\"\n"
+            + "ledger.journal.implementation = default\n"
             // No Cassandra: no projections, no recon (their tests run on the embedded Cassandra).
             + "ledger.projection.enabled = off\nledger.recon.enabled = off\n"
             // Nothing to fence: the in-memory journal lives and dies with this JVM.
