@@ -187,7 +187,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
         // The projection writes an account's rows in one unlogged batch of up to 32 events
         // (AccountRows), a few partitions of that account: no warning per batch below 50 KiB.
         "batch_size_warn_threshold: 50KiB",
-        "unlogged_batch_across_partitions_warn_threshold: 16",
+        // The journal sends up to 64 coordinators' writes (one partition each) in one unlogged batch.
+        "unlogged_batch_across_partitions_warn_threshold: 130",
         // Sized for a 2-core development box instead of for 32 disks: fewer threads waking
         // each other for every request (measured in BENCHMARKS.md, "Write path").
         "concurrent_reads: 4",

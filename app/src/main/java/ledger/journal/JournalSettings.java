@@ -15,10 +15,15 @@ import java.util.UUID;
  * @param tagsEnabled false: a tagged event is rejected (a journal whose entities are never read by tag)
  * @param maxEventsPerWrite the most events one atomic write may hold (less than a partition)
  * @param maxPartitionsPerRead the most partitions one highest-sequence read walks
+ * @param writesInFlight requests out at once; further writes wait and go together ({@link WriteQueue})
+ * @param batchMaxWrites the most entities' writes in one request
+ * @param batchMaxBytes the most bytes of one request, as {@link LedgerJournal#requestBytes} estimates them
+ * @param maxQueuedWrites the most writes waiting; one more is refused at once
  */
 public record JournalSettings(String sessionConfigPath, String keyspace, String profile, long partitionSize,
                               long bucketMillis, boolean tagsEnabled, int maxEventsPerWrite,
-                              int maxPartitionsPerRead) {
+                              int maxPartitionsPerRead, int writesInFlight, int batchMaxWrites, int batchMaxBytes,
+                              int maxQueuedWrites) {
   public JournalSettings {
     if (partitionSize < 1 || bucketMillis < 1 || maxEventsPerWrite < 1 || maxPartitionsPerRead < 1) {
       throw new IllegalArgumentException("journal sizes must be positive");
@@ -40,7 +45,11 @@ public record JournalSettings(String sessionConfigPath, String keyspace, String 
         bucketMillis(shared.getString("events-by-tag.bucket-size")),
         journal.getBoolean("events-by-tag.enabled"),
         journal.getInt("max-events-per-write"),
-        journal.getInt("max-partitions-per-read"));
+        journal.getInt("max-partitions-per-read"),
+        journal.getInt("writes-in-flight"),
+        journal.getInt("batch-max-writes"),
+        journal.getBytes("batch-max-bytes").intValue(),
+        journal.getInt("max-queued-writes"));
   }
 
   static long bucketMillis(String bucketSize) {

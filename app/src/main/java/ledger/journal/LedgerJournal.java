@@ -48,6 +48,10 @@ import scala.jdk.javaapi.FutureConverters;
  *       batch log makes the rows of the two partitions all or nothing), where the plugin writes
  *       the events, then the tag rows, then a tag-progress row per persistence id, in sequence.
  *       Untagged events are one single-partition write.</li>
+ *   <li>Group commit across entities ({@link WriteQueue}): while {@code writes-in-flight}
+ *       requests are out, the writes of other entities wait and go out together in the next
+ *       one. Each entity's write stays whole in one partition (and its tag rows with it), and a
+ *       failed request fails every write it carried.</li>
  *   <li>No tag-progress bookkeeping: an entity written here carries at most one tag, the same
  *       on every event, so an event's tag sequence number is its sequence number. A write that
  *       breaks this is rejected (nothing written).</li>
@@ -68,6 +72,9 @@ public final class LedgerJournal extends AsyncWriteJournal {
   private final NodeLease lease;
   private final Metrics metrics;
   private final CompletionStage<Statements> statements;
+  /** Above an event's bytes, per row: ids, timestamps, manifests, writer. */
+  static final int ROW_OVERHEAD_BYTES = 160;
+  private final WriteQueue<List<EventRow>> queue;
   /** Writes in flight per persistence id: a highest-sequence read waits for its id's write. */
   private final ConcurrentHashMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
@@ -79,6 +86,8 @@ public final class LedgerJournal extends AsyncWriteJournal {
     this.metrics = Metrics.get(system);
     this.statements = CassandraSessionRegistry.get(system).sessionFor(settings.sessionConfigPath()).underlying()
         .thenCompose(session -> Statements.prepare(session, settings));
+    this.queue = new WriteQueue<>(settings.writesInFlight(), settings.batchMaxWrites(), settings.batchMaxBytes(),
+        settings.maxQueuedWrites(), this::send, context().dispatcher());
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -108,16 +117,39 @@ public final class LedgerJournal extends AsyncWriteJournal {
       return akka.dispatch.Futures.successful(results);
     }
     String persistenceId = writes.get(0).persistenceId();
+    List<EventRow> rows = new ArrayList<>();
+    accepted.forEach(rows::addAll);
     CompletableFuture<Void> done = new CompletableFuture<>();
     inFlight.put(persistenceId, done);
-    CompletionStage<Iterable<Optional<Exception>>> written = statements
-        .thenCompose(s -> s.write(accepted, settings))
+    CompletionStage<Iterable<Optional<Exception>>> written = queue.submit(rows, requestBytes(rows))
         .thenApply(ignored -> (Iterable<Optional<Exception>>) results);
     written.whenComplete((ok, failure) -> {
       inFlight.remove(persistenceId, done);
       done.complete(null);
     });
     return FutureConverters.asScala(written);
+  }
+
+  /**
+   * What a write adds to a request, as Cassandra's batch size counts it, estimated from above:
+   * each row's event and a bound on its keys and columns, twice for a tagged event.
+   */
+  static int requestBytes(List<EventRow> rows) {
+    int bytes = 0;
+    for (EventRow e : rows) {
+      int row = e.event().remaining() + ROW_OVERHEAD_BYTES + 2 * e.persistenceId().length();
+      bytes += e.tag() == null ? row : 2 * row;
+    }
+    return bytes;
+  }
+
+  /** The last check of the node lease before Cassandra, then one request for the whole batch. */
+  private CompletionStage<Void> send(List<List<EventRow>> batch) {
+    if (!lease.allowsWrite()) {
+      metrics.fencedWrites.labels("journal").inc(batch.size());
+      return CompletableFuture.failedFuture(lease.refusal("journal write"));
+    }
+    return statements.thenCompose(s -> s.write(batch, settings));
   }
 
   private static Future<Iterable<Optional<Exception>>> rejectAll(int n, Exception refusal) {
@@ -249,9 +281,10 @@ public final class LedgerJournal extends AsyncWriteJournal {
     }
 
     /**
-     * One request for all the atomic writes of one call (one persistence id, so one or two
-     * partitions of messages, and one of tag_views per tag and hour): a single-partition write
-     * when nothing is tagged, else a LOGGED batch.
+     * One request for a batch of writes (each one entity's, in one partition of messages): a
+     * single statement when that is all; an UNLOGGED batch when nothing is tagged (every
+     * entity's rows are one partition, written atomically by itself); else a LOGGED batch, so
+     * that no tag row is ever there without its event, nor the other way round.
      */
     CompletionStage<Void> write(List<List<EventRow>> writes, JournalSettings settings) {
       List<BoundStatement> statements = new ArrayList<>();

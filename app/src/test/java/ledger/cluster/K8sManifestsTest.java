@@ -286,7 +286,8 @@ public class K8sManifestsTest {
             + "  keystore_password: cassandra\n  truststore: conf/.truststore\n  truststore_password: cassandra\n"
             + "  # require_client_auth: false\n\n# enable or disable client/server encryption.\n"
             + "client_encryption_options:\n  enabled: false\n  # optional: true\n  keystore: conf/.keystore\n"
-            + "  keystore_password: cassandra\n  require_client_auth: false\n\ninternode_compression: dc\n",
+            + "  keystore_password: cassandra\n  require_client_auth: false\n\ninternode_compression: dc\n"
+            + "batch_size_warn_threshold_in_kb: 5\nunlogged_batch_across_partitions_warn_threshold: 10\n",
         // 5.0: passwords commented out, indented and column-0 comments, a commented-out block after
         "server_encryption_options:\n  # On outbound connections, determine which type of peers to securely connect to.\n"
             + "  internode_encryption: none\n  # optional: true\n  legacy_ssl_storage_port_enabled: false\n"
@@ -296,7 +297,8 @@ public class K8sManifestsTest {
             + "client_encryption_options:\n  # Enable client-to-server encryption\n  enabled: false\n  keystore: conf/.keystore\n"
             + "  #keystore_password: cassandra\n  require_client_auth: false\n  # store_type: JKS\n\n"
             + "# Configure SSL for JMX\n#jmx_server_options:\n  # enabled: true\n"
-            + "internode_compression: dc\ntransparent_data_encryption_options:\n  enabled: false\n",
+            + "internode_compression: dc\ntransparent_data_encryption_options:\n  enabled: false\n"
+            + "batch_size_warn_threshold: 5KiB\n",
         // client block first, flow style, the server block last and unterminated
         "internode_compression: dc\nclient_encryption_options: {enabled: false, keystore: conf/.keystore}\n"
             + "server_encryption_options:\n  internode_encryption: dc\n  keystore: conf/.keystore");
@@ -316,6 +318,10 @@ public class K8sManifestsTest {
           assertEquals(patched, "PasswordAuthenticator", yaml.at("/authenticator").isTextual()
               ? yaml.at("/authenticator").asText() : yaml.at("/authenticator/class_name").asText());
           assertEquals("the rest of the file stays", "dc", yaml.at("/internode_compression").asText());
+          // The journal's batches: no warning below 50 KiB and 130 partitions, whatever the file had.
+          assertEquals(patched, "50KiB", yaml.at("/batch_size_warn_threshold").asText());
+          assertEquals(patched, 130, yaml.at("/unlogged_batch_across_partitions_warn_threshold").asInt());
+          assertTrue(patched, yaml.at("/batch_size_warn_threshold_in_kb").isMissingNode());
           if (options.contains("transparent_data_encryption_options")) {
             assertFalse(yaml.at("/transparent_data_encryption_options/enabled").asBoolean(true));
           }
