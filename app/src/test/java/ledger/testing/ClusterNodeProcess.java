@@ -110,6 +110,11 @@ public final class ClusterNodeProcess {
   }
 
   /** SIGKILLs the node and waits (up to 30 s) until its process is gone. */
+  /** Whether the node's process still runs. */
+  public boolean alive() {
+    return process.isAlive();
+  }
+
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
