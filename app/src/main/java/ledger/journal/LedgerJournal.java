@@ -149,7 +149,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
       metrics.fencedWrites.labels("journal").inc(batch.size());
       return CompletableFuture.failedFuture(lease.refusal("journal write"));
     }
-    return statements.thenCompose(s -> s.write(batch, settings));
+    return statements.thenCompose(s -> s.write(batch));
   }
 
   private static Future<Iterable<Optional<Exception>>> rejectAll(int n, Exception refusal) {
@@ -215,7 +215,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
     CompletionStage<Void> after = pending == null ? CompletableFuture.completedFuture(null)
         : pending.exceptionally(ignored -> null);
     return FutureConverters.asScala(after.thenCompose(ignored -> statements)
-        .thenCompose(s -> s.highestSequenceNr(persistenceId, Math.max(fromSequenceNr, 0), settings)));
+        .thenCompose(s -> s.highestSequenceNr(persistenceId, Math.max(fromSequenceNr, 0))));
   }
 
   @Override
@@ -225,7 +225,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
       return akka.dispatch.Futures.successful(null);
     }
     return FutureConverters.asScala(statements.thenCompose(s -> s.replay(persistenceId, Math.max(fromSequenceNr, 1),
-        toSequenceNr, max, settings, row -> replayCallback.accept(toRepr(row)))));
+        toSequenceNr, max, row -> replayCallback.accept(toRepr(row)))));
   }
 
   private PersistentRepr toRepr(Row row) {
@@ -247,14 +247,17 @@ public final class LedgerJournal extends AsyncWriteJournal {
   /** The prepared statements, and the reads and writes made of them. */
   static final class Statements {
     private final CqlSession session;
+    private final JournalSettings settings;
     private final PreparedStatement insertMessage;
     private final PreparedStatement insertTagRow;
     private final PreparedStatement selectHighest;
     private final PreparedStatement selectMessages;
 
-    private Statements(CqlSession session, PreparedStatement insertMessage, PreparedStatement insertTagRow,
-                       PreparedStatement selectHighest, PreparedStatement selectMessages) {
+    private Statements(CqlSession session, JournalSettings settings, PreparedStatement insertMessage,
+                       PreparedStatement insertTagRow, PreparedStatement selectHighest,
+                       PreparedStatement selectMessages) {
       this.session = session;
+      this.settings = settings;
       this.insertMessage = insertMessage;
       this.insertTagRow = insertTagRow;
       this.selectHighest = selectHighest;
@@ -277,7 +280,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
           + "WHERE persistence_id = ? AND partition_nr = ? AND sequence_nr >= ? AND sequence_nr <= ?")
           .toCompletableFuture();
       return CompletableFuture.allOf(message, tagRow, highest, select).thenApply(ignored ->
-          new Statements(session, message.join(), tagRow.join(), highest.join(), select.join()));
+          new Statements(session, settings, message.join(), tagRow.join(), highest.join(), select.join()));
     }
 
     /**
@@ -286,7 +289,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
      * entity's rows are one partition, written atomically by itself); else a LOGGED batch, so
      * that no tag row is ever there without its event, nor the other way round.
      */
-    CompletionStage<Void> write(List<List<EventRow>> writes, JournalSettings settings) {
+    CompletionStage<Void> write(List<List<EventRow>> writes) {
       List<BoundStatement> statements = new ArrayList<>();
       List<BoundStatement> tagRows = new ArrayList<>();
       for (List<EventRow> write : writes) {
@@ -313,12 +316,11 @@ public final class LedgerJournal extends AsyncWriteJournal {
      * The highest sequence number from {@code from}'s partition on: partitions are read in
      * order until an empty one (no atomic write spans a whole partition, none is deleted).
      */
-    CompletionStage<Long> highestSequenceNr(String persistenceId, long from, JournalSettings settings) {
-      return highestFrom(persistenceId, settings.partitionOf(Math.max(from, 1)), from, settings, 0);
+    CompletionStage<Long> highestSequenceNr(String persistenceId, long from) {
+      return highestFrom(persistenceId, settings.partitionOf(Math.max(from, 1)), from, 0);
     }
 
-    private CompletionStage<Long> highestFrom(String persistenceId, long partition, long highest,
-                                              JournalSettings settings, int read) {
+    private CompletionStage<Long> highestFrom(String persistenceId, long partition, long highest, int read) {
       if (read >= settings.maxPartitionsPerRead()) {
         return CompletableFuture.failedFuture(new IllegalStateException("persistence id " + persistenceId
             + " spans more than " + read + " partitions from the one read first"));
@@ -330,8 +332,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
             if (row == null) {
               return CompletableFuture.completedFuture(highest);
             }
-            return highestFrom(persistenceId, partition + 1, Math.max(highest, row.getLong("sequence_nr")),
-                settings, read + 1);
+            return highestFrom(persistenceId, partition + 1, Math.max(highest, row.getLong("sequence_nr")), read + 1);
           });
     }
 
@@ -340,22 +341,20 @@ public final class LedgerJournal extends AsyncWriteJournal {
      * the partitions of {@code from} to {@code to}, and one more, since an atomic write that
      * crossed into the next partition was written there whole.
      */
-    CompletionStage<Void> replay(String persistenceId, long from, long to, long max, JournalSettings settings,
-                                 Consumer<Row> each) {
+    CompletionStage<Void> replay(String persistenceId, long from, long to, long max, Consumer<Row> each) {
       long[] state = {from, max};  // the next sequence number wanted, rows left
-      return replayPartition(persistenceId, settings.partitionOf(from), settings.partitionOf(to) + 1, to, state,
-          settings, each);
+      return replayPartition(persistenceId, settings.partitionOf(from), settings.partitionOf(to) + 1, to, state, each);
     }
 
     private CompletionStage<Void> replayPartition(String persistenceId, long partition, long last, long to,
-                                                  long[] state, JournalSettings settings, Consumer<Row> each) {
+                                                  long[] state, Consumer<Row> each) {
       if (state[1] <= 0 || state[0] > to || partition > last) {
         return CompletableFuture.completedFuture(null);
       }
       return session.executeAsync(selectMessages.bind(persistenceId, partition, state[0], to)
               .setExecutionProfileName(settings.profile()))
           .thenCompose(rs -> pages(rs, state, each))
-          .thenCompose(ignored -> replayPartition(persistenceId, partition + 1, last, to, state, settings, each));
+          .thenCompose(ignored -> replayPartition(persistenceId, partition + 1, last, to, state, each));
     }
 
     private static CompletionStage<Void> pages(AsyncResultSet rs, long[] state, Consumer<Row> each) {
