@@ -69,14 +69,14 @@ public class ChaosBankTest {
             // As Kubernetes would, such a node is started again, at most twice per start asked.
             for (int attempt = 0; ; attempt++) {
               for (int i = 0; i < nodes.size(); i++) {
-                if (i == node ? attempt == 0 || !nodes.get(i).alive() : !nodes.get(i).alive()) {
-                  if (i != node || attempt > 0) {
+                boolean asked = i == node && attempt == 0;  // killed by the run, already in stopped
+                if (asked || !nodes.get(i).alive()) {
+                  if (!asked) {
                     System.out.printf("ChaosBankTest: node %d exited by itself (downed); started again%n", i + 1);
+                    stopped.add(nodes.get(i));
                   }
-                  ClusterNodeProcess restarted = ClusterNodeProcess.start(ports.get(i), ports, keyspace,
-                      logs.resolve("node-" + (i + 1) + "-restart-" + ++restarts + ".log"));
-                  stopped.add(nodes.get(i));
-                  nodes.set(i, restarted);
+                  nodes.set(i, ClusterNodeProcess.start(ports.get(i), ports, keyspace,
+                      logs.resolve("node-" + (i + 1) + "-restart-" + ++restarts + ".log")));
                 }
               }
               try {
