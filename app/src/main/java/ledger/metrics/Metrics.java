@@ -45,6 +45,12 @@ public final class Metrics implements Extension {
   public final Counter fencedWrites = Counter.build("ledger_fenced_writes_total",
       "Journal writes (events), journal deletes and snapshot writes refused because this node did not hold its node "
           + "lease (docs/design.md \"Fencing\")").labelNames("store").register(registry);
+  public final Counter journalRequests = Counter.build("ledger_journal_requests_total",
+      "Requests the ledger's journal sent to Cassandra, by journal (account-journal, transfer-journal) and result "
+          + "(ok, failed)").labelNames("journal", "result").register(registry);
+  public final Counter journalRequestWrites = Counter.build("ledger_journal_request_writes_total",
+      "Entity writes (one persist each) that the ledger's journal's requests carried, by journal: divided by "
+          + "ledger_journal_requests_total, how many writes went together").labelNames("journal").register(registry);
   public final Summary journalPersist = Summary.build("ledger_journal_persist_seconds",
       "Account persist latency, from the persist call to the journal's acknowledgement (includes the tag write)")
       .quantile(0.5, 0.01).quantile(0.99, 0.001).register(registry);

@@ -41,6 +41,11 @@ public final class OwnNode extends ExternalResource {
     return http;
   }
 
+  /** The node now running: a new one after each {@link #restart}. */
+  public LedgerNode node() {
+    return node;
+  }
+
   /** Stops the node, runs {@code whileStopped}, and starts the node again. */
   public void restart(Runnable whileStopped) {
     stop();

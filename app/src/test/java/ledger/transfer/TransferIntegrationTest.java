@@ -171,13 +171,17 @@ public class TransferIntegrationTest {
   /**
    * docs/design.md budget: a one-leg transfer costs 5 journal writes (2 prepares, decision, 2 posts).
    * Only the 4 account events are tagged for the read side: the coordinator's journal has no
-   * events-by-tag, so its decision costs no tag-view write.
+   * events-by-tag, so its decision costs no tag-view write. The ledger's journal writes no
+   * tag-progress rows (a tag's sequence number is the event's), and its requests carry at least
+   * one write each, more where writes meet.
    */
   private void countJournalWrites() throws Exception {
     createAccount("w1", "{\"id\":\"w1\",\"currency\":\"USD\",\"min_balance\":null}");
     createAccount("w2", "{\"id\":\"w2\",\"currency\":\"USD\"}");
     Map<String, Integer> before = journalRowsByEntityType();
     Map<String, Integer> tagsBefore = rowsByEntityType("tag_views");
+    Map<String, Integer> progressBefore = rowsByEntityType("tag_write_progress");
+    double[] requestsBefore = journalRequests();
     int n = 20;
     for (int i = 0; i < n; i++) {
       assertEquals(201, send("w-" + i, "w1", "w2", 10));
@@ -195,6 +199,27 @@ public class TransferIntegrationTest {
         tagsAfter.getOrDefault("Account", 0) - tagsBefore.getOrDefault("Account", 0));
     assertEquals("tag-view rows of coordinator events", tagsBefore.getOrDefault("Transfer", 0),
         tagsAfter.getOrDefault("Transfer", 0));
+    assertEquals("tag-progress rows", progressBefore, rowsByEntityType("tag_write_progress"));
+    double[] requestsAfter = journalRequests();
+    double accountRequests = requestsAfter[0] - requestsBefore[0];
+    double accountPersists = requestsAfter[1] - requestsBefore[1];
+    double transferRequests = requestsAfter[2] - requestsBefore[2];
+    double transferPersists = requestsAfter[3] - requestsBefore[3];
+    System.out.printf("Journal requests per one-leg transfer: %.2f account (%.2f persists), %.2f coordinator%n",
+        accountRequests / n, accountPersists / n, transferRequests / n);
+    // An account's persist carries one or more events (group commit); the decision is one persist.
+    assertTrue("account persists " + accountPersists, accountPersists >= 2 * n && accountPersists <= 4 * n);
+    assertTrue("account requests " + accountRequests, accountRequests >= 1 && accountRequests <= accountPersists);
+    assertEquals("coordinator persists", n, transferPersists, 0);
+    assertTrue("coordinator requests " + transferRequests, transferRequests >= 1 && transferRequests <= n);
+  }
+
+  /** The ledger's journal's counters: account requests and persists, transfer requests and persists. */
+  private static double[] journalRequests() {
+    ledger.metrics.Metrics m = ledger.metrics.Metrics.get(node.node().system());
+    return new double[] {
+        m.journalRequests.labels("account-journal", "ok").get(), m.journalRequestWrites.labels("account-journal").get(),
+        m.journalRequests.labels("transfer-journal", "ok").get(), m.journalRequestWrites.labels("transfer-journal").get()};
   }
 
   private static Map<String, Integer> journalRowsByEntityType() {

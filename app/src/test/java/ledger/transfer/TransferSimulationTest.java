@@ -45,7 +45,9 @@ import org.junit.Test;
  * A seeded simulation of the whole protocol on one node with the in-memory journal: hundreds
  * of accounts, thousands of random one-leg, multi-leg and pending transfers (over limits, to
  * locked, closed, missing and other-currency accounts, retried with the same id, retried with
- * changed fields), with injected journal write failures that restart entities mid-protocol.
+ * changed fields), with injected journal write failures that restart entities mid-protocol:
+ * single writes, an account's group of events, and a request of the ledger's journal that
+ * carried the writes of several entities (all of them fail together).
  *
  * Phase 1 runs operations one at a time against an independent reference model: after each
  * one settles, every involved account must equal the model exactly and the transfer's status
@@ -63,6 +65,15 @@ public class TransferSimulationTest {
   private static final double FAULT_RATE = 0.004;
   /** Group commits (an account's write of several events) fail more often, so some always do. */
   private static final double GROUP_FAULT_RATE = 0.05;
+  /**
+   * The ledger's journal sends the writes of many entities in one request, and a failed request
+   * fails every write it carried: at this rate a failure also fails the next 1 to
+   * {@link #REQUEST_WRITES_MAX} entity writes that arrive within {@link #REQUEST_WINDOW_NANOS},
+   * whichever entities they are.
+   */
+  private static final double REQUEST_FAULT_RATE = 0.002;
+  private static final int REQUEST_WRITES_MAX = 4;
+  private static final long REQUEST_WINDOW_NANOS = 20_000_000L;
   private static final Duration ASK = Duration.ofSeconds(3);
 
   private static LedgerNode node;
@@ -71,6 +82,11 @@ public class TransferSimulationTest {
   private static final AtomicInteger faults = new AtomicInteger();
   private static final AtomicInteger groupWrites = new AtomicInteger();
   private static final AtomicInteger groupFaults = new AtomicInteger();
+  /** Failed requests of several writes: how many, and the writes they failed besides the first. */
+  private static final AtomicInteger requestFaults = new AtomicInteger();
+  private static final AtomicInteger requestFaultedWrites = new AtomicInteger();
+  private static long requestFailsUntil;
+  private static int requestFailsLeft;
   private static Random faultRandom;
 
   private final Random random = new Random(SEED);
@@ -85,6 +101,7 @@ public class TransferSimulationTest {
   public static void start() {
     System.out.println("TransferSimulationTest seed=" + SEED + " (rerun with -Dledger.sim.seed=" + SEED + ")");
     faultRandom = new Random(SEED ^ 0x5DEECE66DL);
+    requestFailsUntil = System.nanoTime(); // a window already closed (nanoTime is compared by difference)
     node = LedgerNode.start(ConfigFactory.parseMap(Map.of(
         "ledger.transfer.prepare-timeout", "1500ms",
         "ledger.transfer.presumed-abort-after", "2s",
@@ -100,7 +117,20 @@ public class TransferSimulationTest {
         boolean group = w.batch().size() > 1;
         boolean fail;
         synchronized (faultRandom) {
-          fail = faultRandom.nextDouble() < (group ? GROUP_FAULT_RATE : FAULT_RATE);
+          long now = System.nanoTime();
+          if (requestFailsLeft > 0 && now - requestFailsUntil < 0) {
+            fail = true;
+            requestFailsLeft--;
+            requestFaultedWrites.incrementAndGet();
+          } else {
+            fail = faultRandom.nextDouble() < (group ? GROUP_FAULT_RATE : FAULT_RATE);
+            if (!fail && faultRandom.nextDouble() < REQUEST_FAULT_RATE) {
+              fail = true;
+              requestFaults.incrementAndGet();
+              requestFailsUntil = now + REQUEST_WINDOW_NANOS;
+              requestFailsLeft = 1 + faultRandom.nextInt(REQUEST_WRITES_MAX);
+            }
+          }
         }
         if (group) {
           groupWrites.incrementAndGet();
@@ -135,8 +165,10 @@ public class TransferSimulationTest {
     checkReplay();
     System.out.println("TransferSimulationTest seed=" + SEED + " operations " + opCounts + ", burst "
         + BURST_TRANSFERS + ", injected journal failures " + faults.get() + ", group commits " + groupWrites.get()
-        + " (failed " + groupFaults.get() + ")");
+        + " (failed " + groupFaults.get() + "), failed requests of many writes " + requestFaults.get()
+        + " (other writes failed with them " + requestFaultedWrites.get() + ")");
     assertTrue("the run injected faults", faults.get() > 0 || SEQUENTIAL_OPS < 200);
+    assertTrue("the run failed requests of many writes", requestFaultedWrites.get() > 0 || SEQUENTIAL_OPS < 200);
     assertTrue("the burst made accounts commit groups of events", groupWrites.get() > 0 || BURST_TRANSFERS < 200);
   }
 
