@@ -8,9 +8,10 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import ledger.account.AccountEntity;
 import ledger.account.AccountEntity.Event;
 import org.slf4j.Logger;
@@ -18,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The projection's handler, for a group of envelopes at a time: each account's events in the
- * group are written as one run ({@link AccountRows#writeRun}), accounts side by side (at most
- * {@code parallelism} at once). It never skips: an account whose events in the group do not
+ * group are one run ({@link AccountRows#runRows}), and the runs of all accounts go out together
+ * in a few batches (at most {@code parallelism} requests at once). It never skips: an account whose events in the group do not
  * follow on from its projected version (the tag stream passed over an event, see
  * {@link AccountJournal}) has the whole range read from the journal and written from there;
  * events at or below the projected version are redeliveries and are skipped. It remembers the
@@ -62,44 +63,90 @@ public final class AccountProjectionHandler extends Handler<List<EventEnvelope<E
     for (EventEnvelope<Event> e : envelopes) {
       byAccount.computeIfAbsent(accountId(e.persistenceId()), k -> new ArrayList<>()).add(e);
     }
-    List<String> accounts = new ArrayList<>(byAccount.keySet());
-    List<CompletableFuture<Done>> lanes = new ArrayList<>();
-    for (int lane = 0; lane < Math.min(parallelism, accounts.size()); lane++) {
-      CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
-      for (int i = lane; i < accounts.size(); i += parallelism) {
-        String id = accounts.get(i);
-        chain = chain.thenCompose(d -> account(id, byAccount.get(id)));
-      }
-      lanes.add(chain.toCompletableFuture());
-    }
-    return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new)).thenApply(d -> {
+    return projectedVersions(new ArrayList<>(byAccount.keySet())).thenCompose(versions -> {
+      Group group = new Group();
+      byAccount.forEach((id, events) -> group.add(id, versions.get(id), events));
+      return group.write();
+    }).thenApply(d -> {
       long now = System.currentTimeMillis();
       envelopes.forEach(e -> lagMillis.accept(now - e.timestamp()));
       return Done.getInstance();
     });
   }
 
-  /** One account's envelopes of the group, in the order the tag stream delivered them. */
-  private CompletionStage<Done> account(String id, List<EventEnvelope<Event>> envelopes) {
-    return projectedVersion(id).thenCompose(done -> {
+  /**
+   * The writes of one group of envelopes. The accounts whose events follow on from their
+   * projected version go together: the rows of all of them in a few unlogged batches, and then
+   * their listing rows (each listing after its own rows, as one account alone would write
+   * them), so that the group costs a few round trips, not two per account. An account with a
+   * gap, or with more events than one batch takes, is written alone.
+   */
+  private final class Group {
+    private final List<QueryStore.RowWrite> rowWrites = new ArrayList<>();
+    private final List<QueryStore.RowWrite> listings = new ArrayList<>();
+    private final Map<String, Long> upTo = new LinkedHashMap<>();
+    private final List<Supplier<CompletionStage<Done>>> alone = new ArrayList<>();
+
+    /** One account's envelopes of the group, in the order the tag stream delivered them. */
+    void add(String id, long done, List<EventEnvelope<Event>> envelopes) {
       List<AccountJournal.Versioned> run = new ArrayList<>();
       for (EventEnvelope<Event> e : envelopes) {
         long next = done + run.size() + 1;
         if (e.sequenceNr() == next) {
           run.add(new AccountJournal.Versioned(e.sequenceNr(), e.event()));
         } else if (e.sequenceNr() > next) {
-          return fromJournal(id, done + 1, envelopes);
+          alone.add(() -> fromJournal(id, done + 1, envelopes));
+          return;
         }
       }
       if (run.isEmpty()) {
-        return CompletableFuture.completedFuture(Done.getInstance()); // all redelivered: their rows are written
+        return; // all redelivered: their rows are written
       }
-      long upTo = run.get(run.size() - 1).version();
-      return rows.writeRun(id, run).thenApply(d -> {
-        projected.put(id, upTo);
-        return d;
-      });
-    });
+      long last = run.get(run.size() - 1).version();
+      if (run.size() > AccountRows.RUN_EVENTS_MAX) {
+        alone.add(() -> rows.writeRun(id, run).thenApply(d -> {
+          projected.put(id, last);
+          return d;
+        }));
+        return;
+      }
+      AccountRows.RunRows written = rows.runRows(id, run);
+      rowWrites.addAll(written.rows());
+      listings.add(written.listing());
+      upTo.put(id, last);
+    }
+
+    CompletionStage<Done> write() {
+      CompletionStage<Done> together = store.executeAll(rowWrites, parallelism)
+          .thenCompose(d -> store.executeAll(listings, parallelism))
+          .thenApply(d -> {
+            projected.putAll(upTo);
+            return d;
+          });
+      CompletionStage<Done> one = QueryStore.inLanes(alone, parallelism, Supplier::get);
+      return together.thenCombine(one, (a, b) -> Done.getInstance());
+    }
+  }
+
+  /**
+   * Each account's projected version: remembered, or read from its listing row (at most
+   * {@code parallelism} reads at once). Always known before a run is written: a run that held
+   * and released a leg writes no pending-leg row for it, which is right only if the leg's hold
+   * was not written before (a redelivered run must start past the projected version).
+   */
+  private CompletionStage<Map<String, Long>> projectedVersions(List<String> accounts) {
+    Map<String, Long> versions = new ConcurrentHashMap<>();
+    List<String> unknown = new ArrayList<>();
+    for (String id : accounts) {
+      Long known = projected.get(id);
+      if (known != null) {
+        versions.put(id, known);
+      } else {
+        unknown.add(id);
+      }
+    }
+    return QueryStore.inLanes(unknown, parallelism, id -> store.projectedVersion(id).thenApply(v -> versions.put(id, v)))
+        .thenApply(d -> versions);
   }
 
   /** Versions {@code from} up to the last envelope, of which the tag stream passed over some: all from the journal. */
@@ -113,16 +160,6 @@ public final class AccountProjectionHandler extends Handler<List<EventEnvelope<E
       projected.put(id, to);
       return Done.getInstance();
     });
-  }
-
-  /**
-   * Remembered, or read from the listing row. Always known before a run is written: a run that
-   * held and released a leg writes no pending-leg row for it, which is right only if the leg's
-   * hold was not written before (a redelivered run must start past the projected version).
-   */
-  private CompletionStage<Long> projectedVersion(String accountId) {
-    Long known = projected.get(accountId);
-    return known != null ? CompletableFuture.completedFuture(known) : store.projectedVersion(accountId);
   }
 
   static String accountId(String persistenceId) {

@@ -97,6 +97,21 @@ public final class AccountRows {
   }
 
   private CompletionStage<Done> writeBatch(String id, List<AccountJournal.Versioned> events) {
+    RunRows run = runRows(id, events);
+    return store.execute(run.rows()).thenCompose(d -> store.execute(List.of(run.listing())));
+  }
+
+  /**
+   * What a run writes, not yet written: its rows, and its listing row, to be written after them
+   * (so that the listing's version never runs ahead of the rows).
+   */
+  public record RunRows(List<QueryStore.RowWrite> rows, QueryStore.RowWrite listing) {}
+
+  /** The rows of at most {@link #RUN_EVENTS_MAX} consecutive events of one account (ascending, no gap). */
+  public RunRows runRows(String id, List<AccountJournal.Versioned> events) {
+    if (events.isEmpty() || events.size() > RUN_EVENTS_MAX) {
+      throw new IllegalArgumentException("a run of " + events.size() + " events; 1 to " + RUN_EVENTS_MAX);
+    }
     Run run = new Run(id);
     for (int i = 0; i < events.size(); i++) {
       if (i > 0 && events.get(i).version() != events.get(i - 1).version() + 1) {
@@ -105,7 +120,7 @@ public final class AccountRows {
       }
       run.add(events.get(i).version(), events.get(i).event());
     }
-    return store.execute(run.rows()).thenCompose(d -> store.execute(List.of(run.listing())));
+    return new RunRows(run.rows(), run.listing());
   }
 
   /** What a run of events writes, merged: the rows in order, the latest listing and totals values. */

@@ -123,6 +123,84 @@ public final class QueryStore {
     });
   }
 
+  /** Statements per request of {@link #executeAll}: partitions per batch stay under Cassandra's warning (130). */
+  static final int CHUNK_STATEMENTS_MAX = 64;
+  /** Estimated bytes per request of {@link #executeAll}, far below the batch fail threshold (50 KiB). */
+  static final int CHUNK_BYTES_MAX = 24 * 1024;
+
+  /**
+   * Many writes in few round trips: unlogged batches of at most {@link #CHUNK_STATEMENTS_MAX}
+   * statements and about {@link #CHUNK_BYTES_MAX} bytes (a larger statement goes alone), at most
+   * {@code parallelism} at once. Each statement is atomic in its partition; no order holds
+   * among them, so a caller that needs one row after another calls this twice.
+   */
+  public CompletionStage<Done> executeAll(List<RowWrite> writes, int parallelism) {
+    return inLanes(chunks(writes), parallelism, this::execute);
+  }
+
+  /** {@code writes} in order, cut into the requests of {@link #executeAll}. */
+  static List<List<RowWrite>> chunks(List<RowWrite> writes) {
+    List<List<RowWrite>> chunks = new ArrayList<>();
+    List<RowWrite> chunk = new ArrayList<>();
+    long bytes = 0;
+    for (RowWrite w : writes) {
+      long size = estimatedBytes(w);
+      if (!chunk.isEmpty() && (chunk.size() == CHUNK_STATEMENTS_MAX || bytes + size > CHUNK_BYTES_MAX)) {
+        chunks.add(chunk);
+        chunk = new ArrayList<>();
+        bytes = 0;
+      }
+      chunk.add(w);
+      bytes += size;
+    }
+    if (!chunk.isEmpty()) {
+      chunks.add(chunk);
+    }
+    return chunks;
+  }
+
+  /** A bound from above on what a write adds to a batch: text at 3 bytes a character, 16 for any other value. */
+  static long estimatedBytes(RowWrite w) {
+    long bytes = 64;
+    for (Object v : w.values()) {
+      bytes += estimatedBytes(v);
+    }
+    return bytes;
+  }
+
+  private static long estimatedBytes(Object v) {
+    if (v instanceof CharSequence text) {
+      return 4 + 3L * text.length();
+    } else if (v instanceof Map<?, ?> map) {
+      long bytes = 4;
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        bytes += estimatedBytes(e.getKey()) + estimatedBytes(e.getValue());
+      }
+      return bytes;
+    } else if (v instanceof java.nio.ByteBuffer buffer) {
+      return 4 + buffer.remaining();
+    }
+    return 16;
+  }
+
+  /**
+   * Runs {@code task} on every item, at most {@code parallelism} at once: item i in lane
+   * i mod parallelism, each lane in list order. Done when all are; failed if any failed.
+   */
+  public static <T> CompletionStage<Done> inLanes(List<T> items, int parallelism,
+                                                  java.util.function.Function<T, CompletionStage<?>> task) {
+    List<CompletableFuture<?>> lanes = new ArrayList<>();
+    for (int lane = 0; lane < Math.min(parallelism, items.size()); lane++) {
+      CompletionStage<?> chain = CompletableFuture.completedFuture(null);
+      for (int i = lane; i < items.size(); i += parallelism) {
+        T item = items.get(i);
+        chain = chain.thenCompose(d -> task.apply(item));
+      }
+      lanes.add(chain.toCompletableFuture());
+    }
+    return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new)).thenApply(d -> Done.getInstance());
+  }
+
   private static RowWrite stamped(String cql, Object... values) {
     return new RowWrite(cql, java.util.Arrays.asList(values));
   }

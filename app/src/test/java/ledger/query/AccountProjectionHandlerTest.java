@@ -335,6 +335,53 @@ public class AccountProjectionHandlerTest {
     assertEquals(List.of(a + ":t3", b + ":t3"), pending);
   }
 
+  /**
+   * A group's accounts go out together: their rows in batches of many accounts, then their
+   * listing rows. 150 accounts (more than one batch takes) in one group, with their events
+   * interleaved, leave the rows that each account projected alone leaves.
+   */
+  @Test
+  public void aGroupOfManyAccountsLeavesTheRowsThatEachAloneLeaves() throws Exception {
+    String clean = "clean-" + ids.incrementAndGet();
+    project(clean, 1, 2, 3, 4, 5, 6, 7);
+    List<String> accounts = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      accounts.add("many-" + ids.incrementAndGet());
+    }
+    List<EventEnvelope<Event>> group = new ArrayList<>();
+    for (int v = 1; v <= history().size(); v++) {
+      for (String id : accounts) {
+        group.add(EventEnvelope.create(Offset.sequence(group.size()), "Account|" + id, v, history().get(v - 1),
+            System.currentTimeMillis()));
+      }
+    }
+    long gapsBefore = gapEvents.get();
+    handler(JOURNAL).process(group).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Rows expected = rows(clean);
+    for (String id : accounts) {
+      assertEquals(id, renamed(expected, id), rows(id));
+    }
+    assertEquals("no gap", 0, gapEvents.get() - gapsBefore);
+  }
+
+  @Test
+  public void requestsOfManyWritesStayUnderTheBatchBounds() {
+    List<QueryStore.RowWrite> writes = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      writes.add(new QueryStore.RowWrite("INSERT", List.of("x".repeat(i % 7 == 0 ? 3000 : 10), 1L)));
+    }
+    List<List<QueryStore.RowWrite>> chunks = QueryStore.chunks(writes);
+    assertEquals("every write once, in order", writes, chunks.stream().flatMap(List::stream).toList());
+    for (List<QueryStore.RowWrite> chunk : chunks) {
+      assertTrue(chunk.size() <= QueryStore.CHUNK_STATEMENTS_MAX);
+      long bytes = chunk.stream().mapToLong(QueryStore::estimatedBytes).sum();
+      assertTrue(bytes + " bytes", chunk.size() == 1 || bytes <= QueryStore.CHUNK_BYTES_MAX);
+    }
+    QueryStore.RowWrite huge = new QueryStore.RowWrite("INSERT", List.of("y".repeat(20_000)));
+    assertEquals("a write larger than the bound goes alone", List.of(List.of(writes.get(0)), List.of(huge)),
+        QueryStore.chunks(List.of(writes.get(0), huge)));
+  }
+
   @Test
   public void transferRowWritesCarryNoNullSoLeaveNoTombstone() {
     QueryStore.Finish posted = new QueryStore.Finish(4, "posted", null, T);
