@@ -31,7 +31,8 @@ public final class LedgerClient {
 
   /** {@code key}: the API key sent as {@code Authorization: Bearer}, or null to send none. */
   public LedgerClient(String key, Duration connectTimeout) {
-    this.client = HttpClient.newBuilder().connectTimeout(connectTimeout).build();
+    // HTTP/1.1 as the node speaks it: the default (HTTP/2) offers an upgrade on every new connection.
+    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout).build();
     this.key = key;
   }
 
