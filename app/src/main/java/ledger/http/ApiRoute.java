@@ -36,6 +36,8 @@ public enum ApiRoute {
   /** The label of a path that no route has. */
   public static final String OTHER = "other";
 
+  /** {@code values()} copies the array on every call; this is read on every request. */
+  private static final ApiRoute[] ALL = values();
   private final String method;
   private final String template;
   private final Scope scope;
@@ -63,7 +65,7 @@ public enum ApiRoute {
   /** The route of this method and path, if the API has one. */
   public static Optional<ApiRoute> of(String method, String path) {
     List<String> parts = segments(path);
-    for (ApiRoute r : values()) {
+    for (ApiRoute r : ALL) {
       if (r.method.equals(method) && r.matches(parts)) {
         return Optional.of(r);
       }
@@ -74,7 +76,7 @@ public enum ApiRoute {
   /** The template a path belongs to whatever its method (ids never become metric labels), else OTHER. */
   public static String template(String path) {
     List<String> parts = segments(path);
-    for (ApiRoute r : values()) {
+    for (ApiRoute r : ALL) {
       if (r.matches(parts)) {
         return r.template;
       }
@@ -89,8 +91,17 @@ public enum ApiRoute {
     return at >= 0 && matches(parts) ? Optional.of(parts.get(at)) : Optional.empty();
   }
 
+  /** The path's segments, its leading and trailing slashes left out (on every request: no regex). */
   private static List<String> segments(String path) {
-    return List.of(path.replaceAll("^/+|/+$", "").split("/", -1));
+    int from = 0;
+    int to = path.length();
+    while (from < to && path.charAt(from) == '/') {
+      from++;
+    }
+    while (to > from && path.charAt(to - 1) == '/') {
+      to--;
+    }
+    return List.of(path.substring(from, to).split("/", -1));
   }
 
   private boolean matches(List<String> parts) {

@@ -74,7 +74,13 @@ final class Audit extends AllDirectives {
     return request.getHeader(REQUEST_ID)
         .map(h -> h.value())
         .filter(v -> CLIENT_REQUEST_ID.matcher(v).matches())
-        .orElseGet(() -> String.format("%016x", ThreadLocalRandom.current().nextLong()));
+        .orElseGet(Audit::newRequestId);
+  }
+
+  /** 16 hex digits (String.format would parse its pattern on every request). */
+  static String newRequestId() {
+    String hex = Long.toHexString(ThreadLocalRandom.current().nextLong());
+    return "0000000000000000".substring(hex.length()) + hex;
   }
 
   /**

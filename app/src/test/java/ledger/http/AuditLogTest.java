@@ -172,6 +172,14 @@ public class AuditLogTest {
   }
 
   @Test
+  public void aNewRequestIdIsSixteenHexDigits() {
+    for (int i = 0; i < 10_000; i++) {
+      String id = Audit.newRequestId();
+      assertTrue(id, id.matches("[0-9a-f]{16}"));
+    }
+  }
+
+  @Test
   public void aCreateIsAuditedWithItsKeyIdAndAccount() {
     Response r = post("/accounts", Bodies.account("au-1", "USD", ""), TestKeys.bearer(), "req-create-1");
     assertEquals(r.body(), 201, r.status());
