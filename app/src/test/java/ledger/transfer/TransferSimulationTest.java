@@ -608,8 +608,12 @@ public class TransferSimulationTest {
     return new TransferRequest(legs, false, null, Map.of("legs", Integer.toString(n)));
   }
 
+  /**
+   * A pending transfer's timeout is an hour: far longer than a run, even on a slow host, so none
+   * expires while the model holds it open (expiry has its own case with a 1 s timeout).
+   */
   private static TransferRequest oneLeg(String debit, String credit, long amount, String currency, boolean pending) {
-    return new TransferRequest(List.of(new Leg(debit, credit, amount, currency)), pending, pending ? 60L : null,
+    return new TransferRequest(List.of(new Leg(debit, credit, amount, currency)), pending, pending ? 3600L : null,
         Map.of());
   }
 
