@@ -75,18 +75,23 @@ public final class LedgerJournal extends AsyncWriteJournal {
   /** Above an event's bytes, per row: ids, timestamps, manifests, writer. */
   static final int ROW_OVERHEAD_BYTES = 160;
   private final WriteQueue<List<EventRow>> queue;
-  /** This journal's label in the metrics: the last element of its configuration path. */
-  private final String name;
+  /** This journal's request counters, labelled with the last element of its configuration path. */
+  private final io.prometheus.client.Counter.Child requestWrites;
+  private final io.prometheus.client.Counter.Child requestsOk;
+  private final io.prometheus.client.Counter.Child requestsFailed;
   /** Writes in flight per persistence id: a highest-sequence read waits for its id's write. */
   private final ConcurrentHashMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
   public LedgerJournal(Config config, String configPath) {
     akka.actor.typed.ActorSystem<?> system = Adapter.toTyped(context().system());
     this.settings = JournalSettings.fromConfig(config, system.settings().config());
-    this.name = configPath.substring(configPath.lastIndexOf('.') + 1);
     this.serialization = SerializationExtension.get(context().system());
     this.lease = Fencing.get(system).lease();
     this.metrics = Metrics.get(system);
+    String name = configPath.substring(configPath.lastIndexOf('.') + 1);
+    this.requestWrites = metrics.journalRequestWrites.labels(name);
+    this.requestsOk = metrics.journalRequests.labels(name, "ok");
+    this.requestsFailed = metrics.journalRequests.labels(name, "failed");
     this.statements = CassandraSessionRegistry.get(system).sessionFor(settings.sessionConfigPath()).underlying()
         .thenCompose(session -> Statements.prepare(session, settings));
     this.queue = new WriteQueue<>(settings.writesInFlight(), settings.batchMaxWrites(), settings.batchMaxBytes(),
@@ -152,9 +157,9 @@ public final class LedgerJournal extends AsyncWriteJournal {
       metrics.fencedWrites.labels("journal").inc(batch.size());
       return CompletableFuture.failedFuture(lease.refusal("journal write"));
     }
-    metrics.journalRequestWrites.labels(name).inc(batch.size());
+    requestWrites.inc(batch.size());
     return statements.thenCompose(s -> s.write(batch)).whenComplete((ok, failure) ->
-        metrics.journalRequests.labels(name, failure == null ? "ok" : "failed").inc());
+        (failure == null ? requestsOk : requestsFailed).inc());
   }
 
   private static Future<Iterable<Optional<Exception>>> rejectAll(int n, Exception refusal) {

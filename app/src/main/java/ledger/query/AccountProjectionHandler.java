@@ -20,10 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The projection's handler, for a group of envelopes at a time: each account's events in the
  * group are one run ({@link AccountRows#runRows}), and the runs of all accounts go out together
- * in a few batches (at most {@code parallelism} requests at once). It never skips: an account whose events in the group do not
- * follow on from its projected version (the tag stream passed over an event, see
- * {@link AccountJournal}) has the whole range read from the journal and written from there;
- * events at or below the projected version are redeliveries and are skipped. It remembers the
+ * in a few batches (at most {@code parallelism} requests at once). It never skips: an account
+ * whose events in the group do not follow on from its projected version (the tag stream passed
+ * over an event, see {@link AccountJournal}) has the whole range read from the journal and
+ * written from there; events at or below the projected version are redeliveries and are skipped. It remembers the
  * projected version of the accounts it saw last (a bounded map) instead of reading it for every
  * group; the only other writer, a {@code min_version} catch-up, can only move an account ahead
  * of what it remembers, which costs a rewrite, never a skip.
@@ -145,8 +145,8 @@ public final class AccountProjectionHandler extends Handler<List<EventEnvelope<E
         unknown.add(id);
       }
     }
-    return QueryStore.inLanes(unknown, parallelism, id -> store.projectedVersion(id).thenApply(v -> versions.put(id, v)))
-        .thenApply(d -> versions);
+    return QueryStore.inLanes(unknown, parallelism,
+        id -> store.projectedVersion(id).thenApply(v -> versions.put(id, v))).thenApply(d -> versions);
   }
 
   /** Versions {@code from} up to the last envelope, of which the tag stream passed over some: all from the journal. */
