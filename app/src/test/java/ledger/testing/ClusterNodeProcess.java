@@ -88,9 +88,9 @@ public final class ClusterNodeProcess {
    */
   public static ClusterNodeProcess start(Placement placement, Ports ports, List<String> contactPoints, String cassandra,
                                          String keyspace, Path log) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(placement.prefix());
-    command.addAll(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), "ledger.Main", "local-node"));
+    command.addAll(NodeJvm.command());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "ledger.Main", "local-node"));
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     var env = pb.environment();
@@ -109,12 +109,12 @@ public final class ClusterNodeProcess {
     return new ClusterNodeProcess(placement, ports, log, pb.start());
   }
 
-  /** SIGKILLs the node and waits (up to 30 s) until its process is gone. */
   /** Whether the node's process still runs. */
   public boolean alive() {
     return process.isAlive();
   }
 
+  /** SIGKILLs the node and waits (up to 30 s) until its process is gone. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);

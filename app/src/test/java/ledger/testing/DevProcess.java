@@ -28,8 +28,7 @@ public final class DevProcess {
   /** Starts a node; {@code settings} become -D system properties (they override the config). */
   public static DevProcess start(Path dataDir, int httpPort, String keyspace, Path log, Map<String, String> settings)
       throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+    List<String> command = new ArrayList<>(NodeJvm.command());
     settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "ledger.Main", "dev"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
