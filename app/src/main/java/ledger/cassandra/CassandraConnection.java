@@ -59,7 +59,16 @@ public final class CassandraConnection {
 
   /** A session of its own (CLI commands, schema), with the same settings as the node's sessions. */
   public static CqlSession openSession(Config config) {
-    Config driver = driverConfig(config).withFallback(config).withFallback(ConfigFactory.defaultReference())
+    return openSession(config, Map.of());
+  }
+
+  /**
+   * As {@link #openSession(Config)}, with {@code overrides} of driver settings (paths under
+   * {@code datastax-java-driver}) for this session alone.
+   */
+  public static CqlSession openSession(Config config, Map<String, Object> overrides) {
+    Config driver = ConfigFactory.parseMap(overrides).atPath("datastax-java-driver")
+        .withFallback(driverConfig(config)).withFallback(config).withFallback(ConfigFactory.defaultReference())
         .resolve().getConfig("datastax-java-driver");
     return CqlSession.builder().withConfigLoader(new DefaultDriverConfigLoader(() -> driver, false)).build();
   }
