@@ -202,8 +202,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
         throw new java.io.NotSerializableException("asynchronous serializers are not supported by this journal");
       }
       byte[] bytes = serializer.toBinary(payload);
-      UUID timestamp = Uuids.timeBased();
-      rows.add(new EventRow(event.persistenceId(), partition, event.sequenceNr(), timestamp, event.writerUuid(),
+      rows.add(new EventRow(event.persistenceId(), partition, event.sequenceNr(), event.writerUuid(),
           serializer.identifier(), Serializers.manifestFor(serializer, payload), event.manifest(),
           ByteBuffer.wrap(bytes), tag));
     }
@@ -251,7 +250,8 @@ public final class LedgerJournal extends AsyncWriteJournal {
   }
 
   /** One event's row as written to {@code messages} and, with a tag, to {@code tag_views}. */
-  record EventRow(String persistenceId, long partition, long sequenceNr, UUID timestamp, String writerUuid,
+  /** One event's row, serialized; its timestamp is taken when its request is sent (Statements.write). */
+  record EventRow(String persistenceId, long partition, long sequenceNr, String writerUuid,
                   int serializerId, String serializerManifest, String eventManifest, ByteBuffer event, String tag) {}
 
   /** The prepared statements, and the reads and writes made of them. */
@@ -299,17 +299,26 @@ public final class LedgerJournal extends AsyncWriteJournal {
      * entity's rows are one partition, written atomically by itself); else a LOGGED batch, so
      * that no tag row is ever there without its event, nor the other way round.
      */
+    /**
+     * One request for {@code writes}. Each event's timestamp (its position in events-by-tag) is
+     * taken here, as the request goes out, not when the write was queued behind the one in
+     * flight: a tag row is then invisible to the tag queries only for the request's own time,
+     * which eventual-consistency-delay must cover. The clock's time-based UUIDs increase, and an
+     * entity's next write is sent only after its last one was acknowledged, so an entity's
+     * events still have increasing timestamps.
+     */
     CompletionStage<Void> write(List<List<EventRow>> writes) {
       List<BoundStatement> statements = new ArrayList<>();
       List<BoundStatement> tagRows = new ArrayList<>();
       for (List<EventRow> write : writes) {
         for (EventRow e : write) {
-          long bucket = settings.timeBucket(e.timestamp());
-          statements.add(insertMessage.bind(e.persistenceId(), e.partition(), e.sequenceNr(), e.timestamp(),
+          UUID timestamp = Uuids.timeBased();
+          long bucket = settings.timeBucket(timestamp);
+          statements.add(insertMessage.bind(e.persistenceId(), e.partition(), e.sequenceNr(), timestamp,
               Long.toString(bucket), e.writerUuid(), e.serializerId(), e.serializerManifest(), e.eventManifest(),
               e.event().duplicate(), e.tag() == null ? Set.of() : Set.of(e.tag())));
           if (e.tag() != null) {
-            tagRows.add(insertTagRow.bind(e.tag(), bucket, e.timestamp(), e.sequenceNr(), e.event().duplicate(),
+            tagRows.add(insertTagRow.bind(e.tag(), bucket, timestamp, e.sequenceNr(), e.event().duplicate(),
                 e.eventManifest(), e.persistenceId(), e.sequenceNr(), e.serializerId(), e.serializerManifest(),
                 e.writerUuid()));
           }

@@ -168,6 +168,48 @@ public class LedgerJournalTest {
   }
 
   @Test
+  public void anEventsTimestampIsTakenWhenItsRequestGoesOut() throws Exception {
+    // A write that waited behind the request in flight must not carry the time it was queued:
+    // its tag row would then be older than eventual-consistency-delay while still on its way,
+    // and a tag query could pass over it.
+    String pid = "j-stamped";
+    String tag = "jstamp-" + UUID.randomUUID().toString().substring(0, 8);
+    Config root = node.system().settings().config();
+    JournalSettings settings = JournalSettings.fromConfig(root.getConfig("ledger.account-journal"), root);
+    LedgerJournal.Statements statements = LedgerJournal.Statements.prepare(cql, settings)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    akka.serialization.Serializer serializer = akka.serialization.SerializationExtension
+        .get(Adapter.toClassic(node.system())).findSerializerFor("event");
+    List<LedgerJournal.EventRow> write = new ArrayList<>();
+    for (long s = 1; s <= 3; s++) {
+      write.add(new LedgerJournal.EventRow(pid, 0, s, "writer", serializer.identifier(), "", "",
+          java.nio.ByteBuffer.wrap(serializer.toBinary("event-" + s)), tag));
+    }
+    Thread.sleep(300);  // queued
+    long sent = System.currentTimeMillis();
+    statements.write(List.of(write)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    List<Row> messages = cql.execute(SimpleStatement.newInstance("SELECT sequence_nr, timestamp FROM " + KEYSPACE
+        + ".messages WHERE persistence_id = ? AND partition_nr = 0", pid)).all();
+    assertEquals(3, messages.size());
+    UUID previous = null;
+    for (Row m : messages) {
+      UUID timestamp = m.getUuid("timestamp");
+      assertTrue("event " + m.getLong("sequence_nr") + " stamped when sent, not before",
+          com.datastax.oss.driver.api.core.uuid.Uuids.unixTimestamp(timestamp) >= sent);
+      if (previous != null) {
+        assertTrue("timestamps increase with the sequence number", timestamp.timestamp() > previous.timestamp());
+      }
+      previous = timestamp;
+      Row tagRow = cql.execute(SimpleStatement.newInstance("SELECT timestamp FROM " + KEYSPACE
+          + ".tag_views WHERE tag_name = ? AND tag_pid_sequence_nr = ? ALLOW FILTERING", tag,
+          m.getLong("sequence_nr"))).one();
+      assertNotNull(tagRow);
+      assertEquals("the tag row has its event's timestamp", timestamp, tagRow.getUuid("timestamp"));
+    }
+  }
+
+  @Test
   public void writesThatBreakItsRulesAreRejectedAndWriteNothing() {
     String writer = UUID.randomUUID().toString();
     // Two tags on one event: the tag sequence number could no longer be the sequence number.
