@@ -249,8 +249,10 @@ public final class LedgerJournal extends AsyncWriteJournal {
         .withTimestamp(Uuids.unixTimestamp(row.getUuid("timestamp")));
   }
 
-  /** One event's row as written to {@code messages} and, with a tag, to {@code tag_views}. */
-  /** One event's row, serialized; its timestamp is taken when its request is sent (Statements.write). */
+  /**
+   * One event's row as written to {@code messages} and, with a tag, to {@code tag_views}; its
+   * timestamp is taken when its request is sent (Statements.write).
+   */
   record EventRow(String persistenceId, long partition, long sequenceNr, String writerUuid,
                   int serializerId, String serializerManifest, String eventManifest, ByteBuffer event, String tag) {}
 
@@ -298,10 +300,8 @@ public final class LedgerJournal extends AsyncWriteJournal {
      * single statement when that is all; an UNLOGGED batch when nothing is tagged (every
      * entity's rows are one partition, written atomically by itself); else a LOGGED batch, so
      * that no tag row is ever there without its event, nor the other way round.
-     */
-    /**
-     * One request for {@code writes}. Each event's timestamp (its position in events-by-tag) is
-     * taken here, as the request goes out, not when the write was queued behind the one in
+     *
+     * <p>Each event's timestamp (its position in events-by-tag) is taken here, as the request goes out, not when the write was queued behind the one in
      * flight: a tag row is then invisible to the tag queries only for the request's own time,
      * which eventual-consistency-delay must cover. The clock's time-based UUIDs increase, and an
      * entity's next write is sent only after its last one was acknowledged, so an entity's
