@@ -51,7 +51,8 @@ public final class CassandraSchema {
    * 23 s on the 2-core box), and nothing here reads it.
    */
   public static void apply(Config config) {
-    try (CqlSession session = CassandraConnection.openSession(config, Map.of("advanced.metadata.schema.enabled", false))) {
+    try (CqlSession session = CassandraConnection.openSession(config,
+        Map.of("advanced.metadata.schema.enabled", false))) {
       for (String cql : statements(config)) {
         session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(60)));
         awaitAgreement(session, cql);

@@ -301,9 +301,10 @@ public final class LedgerJournal extends AsyncWriteJournal {
      * entity's rows are one partition, written atomically by itself); else a LOGGED batch, so
      * that no tag row is ever there without its event, nor the other way round.
      *
-     * <p>Each event's timestamp (its position in events-by-tag) is taken here, as the request goes out, not when the write was queued behind the one in
-     * flight: a tag row is then invisible to the tag queries only for the request's own time,
-     * which eventual-consistency-delay must cover. The clock's time-based UUIDs increase, and an
+     * <p>Each event's timestamp (its position in events-by-tag) is taken here, as the request
+     * goes out, not when the write was queued behind the one in flight: a tag row is then
+     * invisible to the tag queries only for the request's own time, which
+     * eventual-consistency-delay must cover. The clock's time-based UUIDs increase, and an
      * entity's next write is sent only after its last one was acknowledged, so an entity's
      * events still have increasing timestamps.
      */

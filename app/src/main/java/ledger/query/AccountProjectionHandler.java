@@ -23,10 +23,11 @@ import org.slf4j.LoggerFactory;
  * in a few batches (at most {@code parallelism} requests at once). It never skips: an account
  * whose events in the group do not follow on from its projected version (the tag stream passed
  * over an event, see {@link AccountJournal}) has the whole range read from the journal and
- * written from there; events at or below the projected version are redeliveries and are skipped. It remembers the
- * projected version of the accounts it saw last (a bounded map) instead of reading it for every
- * group; the only other writer, a {@code min_version} catch-up, can only move an account ahead
- * of what it remembers, which costs a rewrite, never a skip.
+ * written from there; events at or below the projected version are redeliveries and are
+ * skipped. It remembers the projected version of the accounts it saw last (a bounded map)
+ * instead of reading it for every group; the only other writer, a {@code min_version}
+ * catch-up, can only move an account ahead of what it remembers, which costs a rewrite, never a
+ * skip.
  */
 public final class AccountProjectionHandler extends Handler<List<EventEnvelope<Event>>> {
   private static final Logger log = LoggerFactory.getLogger(AccountProjectionHandler.class);
