@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import ledger.cassandra.OnceUntilFailed;
 import ledger.fencing.Fencing;
 import ledger.fencing.NodeLease;
 import ledger.metrics.Metrics;
@@ -71,7 +72,8 @@ public final class LedgerJournal extends AsyncWriteJournal {
   private final Serialization serialization;
   private final NodeLease lease;
   private final Metrics metrics;
-  private final CompletionStage<Statements> statements;
+  /** The prepared statements (one entry): prepared at start, and again at the next use after a failed prepare. */
+  private final OnceUntilFailed<String, Statements> statements;
   /** Above an event's bytes, per row: ids, timestamps, manifests, writer. */
   static final int ROW_OVERHEAD_BYTES = 160;
   private final WriteQueue<List<EventRow>> queue;
@@ -92,10 +94,16 @@ public final class LedgerJournal extends AsyncWriteJournal {
     this.requestWrites = metrics.journalRequestWrites.labels(name);
     this.requestsOk = metrics.journalRequests.labels(name, "ok");
     this.requestsFailed = metrics.journalRequests.labels(name, "failed");
-    this.statements = CassandraSessionRegistry.get(system).sessionFor(settings.sessionConfigPath()).underlying()
-        .thenCompose(session -> Statements.prepare(session, settings));
+    var session = CassandraSessionRegistry.get(system).sessionFor(settings.sessionConfigPath());
+    this.statements = new OnceUntilFailed<>(
+        key -> session.underlying().thenCompose(s -> Statements.prepare(s, settings)));
+    statements();
     this.queue = new WriteQueue<>(settings.writesInFlight(), settings.batchMaxWrites(), settings.batchMaxBytes(),
         settings.maxQueuedWrites(), this::send, context().dispatcher());
+  }
+
+  private CompletionStage<Statements> statements() {
+    return statements.get("statements");
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -158,7 +166,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
       return CompletableFuture.failedFuture(lease.refusal("journal write"));
     }
     requestWrites.inc(batch.size());
-    return statements.thenCompose(s -> s.write(batch)).whenComplete((ok, failure) ->
+    return statements().thenCompose(s -> s.write(batch)).whenComplete((ok, failure) ->
         (failure == null ? requestsOk : requestsFailed).inc());
   }
 
@@ -223,7 +231,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
     CompletableFuture<Void> pending = inFlight.get(persistenceId);
     CompletionStage<Void> after = pending == null ? CompletableFuture.completedFuture(null)
         : pending.exceptionally(ignored -> null);
-    return FutureConverters.asScala(after.thenCompose(ignored -> statements)
+    return FutureConverters.asScala(after.thenCompose(ignored -> statements())
         .thenCompose(s -> s.highestSequenceNr(persistenceId, Math.max(fromSequenceNr, 0))));
   }
 
@@ -233,7 +241,7 @@ public final class LedgerJournal extends AsyncWriteJournal {
     if (max <= 0 || toSequenceNr < fromSequenceNr) {
       return akka.dispatch.Futures.successful(null);
     }
-    return FutureConverters.asScala(statements.thenCompose(s -> s.replay(persistenceId, Math.max(fromSequenceNr, 1),
+    return FutureConverters.asScala(statements().thenCompose(s -> s.replay(persistenceId, Math.max(fromSequenceNr, 1),
         toSequenceNr, max, row -> replayCallback.accept(toRepr(row)))));
   }
 

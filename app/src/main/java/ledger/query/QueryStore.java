@@ -26,7 +26,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
+import ledger.cassandra.OnceUntilFailed;
 import ledger.query.QueryRows.AccountPage;
 import ledger.query.QueryRows.AccountRow;
 import ledger.query.QueryRows.AccountTransfer;
@@ -50,7 +50,10 @@ public final class QueryStore {
   private final ActorSystem<?> system;
   private final QuerySettings settings;
   private final String ks;
-  private final Map<String, CompletionStage<Binder>> prepared = new ConcurrentHashMap<>();
+  /** Each CQL string prepared once, with its codecs; a failed prepare is made again at the next use. */
+  private final OnceUntilFailed<String, Binder> prepared = new OnceUntilFailed<>(cql -> session().prepare(cql)
+      .thenCombine(session().underlying(),
+          (ps, cqlSession) -> Binder.of(ps, cqlSession.getContext().getCodecRegistry())));
   private volatile CassandraSession session;
 
   public QueryStore(ActorSystem<?> system, QuerySettings settings) {
@@ -78,9 +81,7 @@ public final class QueryStore {
   }
 
   private CompletionStage<BoundStatement> bind(String cql, Object... values) {
-    return prepared.computeIfAbsent(cql, q -> session().prepare(q).thenCombine(session().underlying(),
-            (ps, cqlSession) -> Binder.of(ps, cqlSession.getContext().getCodecRegistry())))
-        .thenApply(binder -> binder.bind(values));
+    return prepared.get(cql).thenApply(binder -> binder.bind(values));
   }
 
   /**

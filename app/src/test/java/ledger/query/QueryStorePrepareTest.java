@@ -1,0 +1,62 @@
+package ledger.query;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.typesafe.config.Config;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import ledger.cassandra.CassandraConnection;
+import ledger.cassandra.CassandraSchema;
+import ledger.testing.TestNodes;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * A statement whose prepare failed once (Cassandra away, or here a table missing) is prepared
+ * again at its next use, against the real embedded Cassandra: the failure is not kept.
+ */
+public class QueryStorePrepareTest {
+  private static final String KEYSPACE = "it_query_prepare";
+  private static ActorTestKit testKit;
+  private static Config config;
+
+  @BeforeClass
+  public static void start() {
+    config = TestNodes.onCassandra(KEYSPACE, Map.of());
+    CassandraSchema.apply(config);
+    testKit = ActorTestKit.create("prepare-test", CassandraConnection.driverConfig(config).withFallback(config));
+  }
+
+  @AfterClass
+  public static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  public void aFailedPrepareIsMadeAgainAtTheNextUse() throws Exception {
+    String create = CassandraSchema.statements(config).stream()
+        .filter(s -> s.contains("TABLE IF NOT EXISTS " + KEYSPACE + ".account_list ")
+            || s.contains("TABLE IF NOT EXISTS " + KEYSPACE + ".account_list("))
+        .findFirst().orElseThrow(() -> new AssertionError("no account_list in the schema"));
+    try (CqlSession cql = CassandraConnection.openSession(config, Map.of())) {
+      cql.execute("DROP TABLE " + KEYSPACE + ".account_list");
+      QueryStore store = new QueryStore(testKit.system(), QuerySettings.fromConfig(config));
+      try {
+        store.account("a").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        fail("read a table that does not exist");
+      } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+        assertTrue("the prepare failed: " + e.getCause(), e.getCause().toString().contains("account_list"));
+      }
+      cql.execute(create);
+      assertEquals("prepared again, and read", Optional.empty(),
+          store.account("a").toCompletableFuture().get(30, TimeUnit.SECONDS));
+    }
+  }
+}
