@@ -22,18 +22,24 @@ public final class OnceUntilFailed<K, V> {
   }
 
   public CompletionStage<V> get(K key) {
+    boolean[] made = {false};
     CompletionStage<V> result = results.computeIfAbsent(key, k -> {
+      made[0] = true;
       try {
         return call.apply(k);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
     });
-    result.whenComplete((value, failure) -> {
-      if (failure != null) {
-        results.remove(key, result);
-      }
-    });
+    // Only the caller that made the call watches it (outside computeIfAbsent, which must not
+    // change the map): every later use of a kept result is a lookup alone.
+    if (made[0]) {
+      result.whenComplete((value, failure) -> {
+        if (failure != null) {
+          results.remove(key, result);
+        }
+      });
+    }
     return result;
   }
 }
