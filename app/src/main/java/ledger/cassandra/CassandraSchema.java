@@ -54,10 +54,15 @@ public final class CassandraSchema {
     try (CqlSession session = CassandraConnection.openSession(config,
         Map.of("advanced.metadata.schema.enabled", false))) {
       for (String cql : statements(config)) {
-        session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(60)));
-        awaitAgreement(session, cql);
+        execute(session, cql);
       }
     }
+  }
+
+  /** One schema statement (up to 60 s: DDL beside a load takes seconds), then the cluster's agreement on it. */
+  public static void execute(CqlSession session, String cql) {
+    session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(60)));
+    awaitAgreement(session, cql);
   }
 
   /** Waits (up to AGREEMENT_TIMEOUT) until every live Cassandra node has the same schema version. */

@@ -1,14 +1,11 @@
 package ledger.query;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.typesafe.config.Config;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -41,12 +38,6 @@ public class QueryStorePrepareTest {
     testKit.shutdownTestKit();
   }
 
-  /** A schema change, waited for as CassandraSchema.apply does: DDL beside other tests' load takes seconds. */
-  private static void ddl(CqlSession cql, String statement) {
-    cql.execute(SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(60)));
-    assertTrue("schema agreed after: " + statement, cql.checkSchemaAgreement());
-  }
-
   @Test
   public void aFailedPrepareIsMadeAgainAtTheNextUse() throws Exception {
     String create = CassandraSchema.statements(config).stream()
@@ -54,7 +45,7 @@ public class QueryStorePrepareTest {
             || s.contains("TABLE IF NOT EXISTS " + KEYSPACE + ".account_list("))
         .findFirst().orElseThrow(() -> new AssertionError("no account_list in the schema"));
     try (CqlSession cql = CassandraConnection.openSession(config, Map.of())) {
-      ddl(cql, "DROP TABLE " + KEYSPACE + ".account_list");
+      CassandraSchema.execute(cql, "DROP TABLE " + KEYSPACE + ".account_list");
       QueryStore store = new QueryStore(testKit.system(), QuerySettings.fromConfig(config));
       try {
         store.account("a").toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -63,7 +54,7 @@ public class QueryStorePrepareTest {
         // The table is missing (or, beside other tests' load, the prepare timed out): failed either way.
         System.out.println("first read failed as it should: " + e.getCause());
       }
-      ddl(cql, create);
+      CassandraSchema.execute(cql, create);
       // Each use after a failed prepare prepares again; a kept failure would fail every attempt.
       Optional<QueryRows.AccountRow> read = null;
       Exception last = null;
